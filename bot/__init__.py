@@ -1,0 +1,1 @@
+"""Everything that speaks Telegram: the Application, handlers, rendering, the sender."""

@@ -1,0 +1,198 @@
+"""Builds the Telegram Application: services, handlers, jobs, error handler; and runs it.
+
+`build_application` is the one place where everything is wired together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.context import BotContext, BotServices, install_services
+from bot.handlers import admin, errors, reading, settings, start, subscriptions
+from bot.jobs import JobIntervals, schedule, start_delivery
+from bot.keyboards import Action, CallbackData
+from bot.texts import Texts
+from digests.config import Settings
+from digests.services import Newsroom
+from digests.topics.catalog import load_catalog
+from digests.topics.resolver import Resolver
+
+log = logging.getLogger(__name__)
+CONCURRENT_UPDATES = 64  # updates handled at once (of different users)
+
+Handler = Callable[[Update, BotContext], Awaitable[None]]
+ButtonHandler = Callable[[Update, BotContext, CallbackData], Awaitable[None]]
+
+COMMANDS: dict[str, Handler] = {
+    "start": start.start,
+    "help": start.help_command,
+    "topics": subscriptions.topics,
+    "subscribe": subscriptions.subscribe,
+    "unsubscribe": subscriptions.unsubscribe,
+    "leaders": subscriptions.leaders,
+    "follow": subscriptions.follow,
+    "unfollow": subscriptions.unfollow,
+    "mysubs": subscriptions.mysubs,
+    "latest": reading.latest,
+    "search": reading.search,
+    "time": settings.set_time,
+    "timezone": settings.set_timezone,
+    "pause": settings.pause,
+    "resume": settings.resume,
+    "lang": settings.set_language,
+    "stop": settings.stop,
+    "digest": reading.digest,
+    # Admin tools (each checks ADMIN_IDS itself).
+    "broadcast": admin.broadcast,
+    "broadcasts": admin.list_broadcasts,
+    "ingest": admin.ingest,
+    "stats": admin.show_stats,
+    "sources": admin.sources,
+}
+
+BUTTONS: dict[Action, ButtonHandler] = {
+    Action.TOGGLE_TOPIC: subscriptions.on_toggle,
+    Action.TOGGLE_LEADER: subscriptions.on_toggle,
+    Action.SUBSCRIBE: subscriptions.on_suggestion,
+    Action.FOLLOW: subscriptions.on_suggestion,
+    Action.STOP: settings.on_stop,
+    Action.ADMIN: admin.on_admin_button,
+}
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Every inline button: validate the callback data, then dispatch on its action."""
+    query = update.callback_query
+    data = CallbackData.parse(query.data if query else None)
+    handler = BUTTONS.get(data.action) if data else None
+    if data is None or handler is None:
+        if query is not None:
+            log.info("refused callback data %r from user %s", query.data, query.from_user.id)
+        await errors.expired_button(update, context)
+        return
+    await handler(update, context, data)
+
+
+def command_menu(texts: Texts, language: str) -> list[BotCommand]:
+    commands = []
+    for line in texts.get(language, "commands").splitlines():
+        name, _, description = line.partition(" - ")
+        if name.strip():
+            commands.append(BotCommand(name.strip(), description.strip()))
+    return commands
+
+
+async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
+    """Command menus in every language; the delivery engine; progress of broadcasts that
+    were sending when the bot stopped."""
+    services: BotServices = application.bot_data["services"]
+    texts = services.texts
+    await application.bot.set_my_commands(command_menu(texts, "vi"))
+    for language in texts.languages:
+        await application.bot.set_my_commands(command_menu(texts, language), language_code=language)
+    await start_delivery(application, services, worker=services.worker_name)
+    await admin.resume_progress(application)
+
+
+async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: BotServices = application.bot_data["services"]
+    if services.delivery_bot is not None:
+        await services.delivery_bot.shutdown()
+
+
+def build_services(settings: Settings, newsroom: Newsroom) -> BotServices:
+    catalog = load_catalog(settings.topics_file)
+    return BotServices(
+        newsroom=newsroom,
+        texts=Texts.load(),
+        catalog=catalog,
+        resolver=Resolver(catalog),
+        admin_ids=settings.admin_ids,
+    )
+
+
+def build_application(
+    settings: Settings,
+    newsroom: Newsroom,
+    *,
+    rate_limiter: bool = True,
+    services: BotServices | None = None,
+    intervals: JobIntervals | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, wired: handlers by group, the error handler, the command menu."""
+    if not settings.token:
+        raise ValueError("no TELEGRAM_BOT_TOKEN")
+    services = services or build_services(settings, newsroom)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(f"{settings.telegram_api_base_url}/bot")
+        .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
+        .context_types(ContextTypes(context=BotContext))
+        # Updates of different users are handled side by side (each handler has its own
+        # database session), so one slow search does not make everyone else wait.
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    install_services(application, services)
+
+    application.add_handler(TypeHandler(Update, errors.flood_guard), group=-1)
+    for name, handler in COMMANDS.items():
+        application.add_handler(CommandHandler(name, handler))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+    application.add_error_handler(errors.error_handler)
+    schedule(application, intervals or JobIntervals())
+    return application
+
+
+WEBHOOK_PATH = "telegram"
+
+
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """PTB's webhook server: where it listens, the public URL Telegram posts to, and the secret
+    token Telegram must send with every request (PTB refuses requests without it)."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": f"{settings.webhook_url}/{WEBHOOK_PATH}",
+        "secret_token": secret,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
+def run(settings: Settings) -> int:
+    """`mohbot run`: long polling, or webhook mode when WEBHOOK_URL is set. SIGINT and SIGTERM
+    stop it cleanly (PTB's run_* methods handle them)."""
+    newsroom = Newsroom.open(settings)
+    try:
+        application = build_application(settings, newsroom)
+        if settings.webhook_url:
+            if settings.webhook_secret is None:
+                log.warning("WEBHOOK_SECRET is not set: anyone who finds the URL can post updates")
+            application.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    finally:
+        newsroom.close()
+    return 0

@@ -1,0 +1,468 @@
+"""`mohbot`: the command line for users and operators (the console script entry point)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from digests.config import Settings, SettingsError, load_settings
+from digests.dates import VN_TZ
+from digests.logs import configure_logging
+from digests.reading import ArticleView
+from digests.services import Newsroom
+from digests.store.db import SchemaError, create_db_engine, current_revision, downgrade, upgrade
+
+NO_TOKEN = (
+    "mohbot: no TELEGRAM_BOT_TOKEN: create a bot with @BotFather (https://t.me/BotFather, "
+    "/newbot) and put its token in .env as TELEGRAM_BOT_TOKEN=... (see .env.example)"
+)
+
+
+def _article_json(article: ArticleView, source: str | None) -> dict[str, object]:
+    published = article.published_at.astimezone(VN_TZ).isoformat() if article.published_at else None
+    return {
+        "title": article.title,
+        "url": article.url,
+        "published_at": published,
+        "published_has_time": article.published_has_time,
+        "section": article.section,
+        "source": source,
+        "summary": article.summary,
+        "topics": list(article.topics),
+        "leaders": list(article.leaders),
+        "first_seen_at": article.first_seen_at.isoformat(),
+    }
+
+
+def _article_line(article: ArticleView) -> str:
+    if article.published_at is None:
+        when = "(undated)       "
+    else:
+        local = article.published_at.astimezone(VN_TZ)
+        when = local.strftime("%d/%m/%Y %H:%M" if article.published_has_time else "%d/%m/%Y      ")
+    section = f" [{article.section}]" if article.section else ""
+    return f"{when}  {article.title}{section}"
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+
+
+# -- commands that need no Telegram ------------------------------------------------------------
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_db_engine(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            upgrade(engine, args.revision or "head")
+        elif args.action == "downgrade":
+            downgrade(engine, args.revision or "-1")
+        print(f"database at revision {current_revision(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_import_seeds(room: Newsroom, args: argparse.Namespace) -> int:
+    from digests.ingest.service import import_seeds
+
+    directory = Path(args.dir) if args.dir else room.settings.seeds_dir
+    report = import_seeds(room, directory)
+    print(
+        f"imported {report.items} items from {report.files} documents: "
+        f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.links} related links"
+    )
+    return 0
+
+
+def cmd_ingest(room: Newsroom, args: argparse.Namespace) -> int:
+    from digests.ingest.service import ingest
+
+    reports = asyncio.run(ingest(room, only=args.source))
+    width = max((len(r.name) for r in reports), default=10)
+    for r in reports:
+        if r.error:
+            status = f"FAILED ({r.consecutive_failures} in a row): {r.error}"
+        elif r.not_modified:
+            status = "not modified"
+        else:
+            status = f"{r.new} new, {r.updated} updated, {r.unchanged} unchanged"
+        print(f"{r.name:<{width}}  {status}")
+    failed = sum(1 for r in reports if r.error)
+    print(f"{len(reports)} sources polled, {failed} failed")
+    return 1 if reports and failed == len(reports) else 0
+
+
+def cmd_articles(room: Newsroom, args: argparse.Namespace) -> int:
+    from digests import reading
+
+    since = datetime.combine(args.since, time(0, 0), VN_TZ) if args.since else None
+    rows = reading.listing(
+        room, section=args.section, topic=args.topic, since=since, limit=args.limit
+    )
+    if args.json:
+        _print_json([_article_json(a, source) for a, source in rows])
+    else:
+        for article, _source in rows:
+            print(_article_line(article))
+        print(f"{len(rows)} articles")
+    return 0
+
+
+def cmd_search(room: Newsroom, args: argparse.Namespace) -> int:
+    from digests import reading
+
+    results = reading.search(room, " ".join(args.query), limit=args.limit)
+    if args.json:
+        _print_json([_article_json(a, None) for a in results])
+    else:
+        for article in results:
+            print(_article_line(article))
+        print(f"{len(results)} results")
+    return 0
+
+
+def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
+    from digests.topics.catalog import load_catalog
+    from digests.topics.classifier import classify_jsonl
+
+    catalog = load_catalog(settings.topics_file)
+    out = sys.stdout
+    for line in classify_jsonl(sys.stdin, catalog, explain=args.explain):
+        out.write(line.rstrip("\n") + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_reclassify(room: Newsroom, args: argparse.Namespace) -> int:
+    from digests.topics.labels import reclassify
+
+    count = reclassify(room, everything=args.all)
+    print(f"reclassified {count} articles")
+    return 0
+
+
+def cmd_stats(room: Newsroom, args: argparse.Namespace) -> int:
+    from digests import stats
+
+    figures = stats.collect(room)
+    if args.json:
+        _print_json(
+            {
+                "subscribers": {
+                    "active": figures.active,
+                    "paused": figures.paused,
+                    "blocked": figures.blocked,
+                    "new_7d": figures.new_7d,
+                },
+                "subscribers_per_topic": figures.per_topic,
+                "articles_24h": figures.articles_24h,
+                "articles_7d": figures.articles_7d,
+                "delivered_24h": {
+                    "digests": figures.digests_24h,
+                    "broadcasts": figures.broadcasts_24h,
+                    "failed": figures.failed_24h,
+                },
+            }
+        )
+        return 0
+    print(
+        f"subscribers: {figures.active} active, {figures.paused} paused, "
+        f"{figures.blocked} blocked, {figures.new_7d} new in 7 days"
+    )
+    print("per topic:   " + ", ".join(f"{k} {v}" for k, v in sorted(figures.per_topic.items())))
+    print("articles 24h:", ", ".join(f"{k} {v}" for k, v in sorted(figures.articles_24h.items())))
+    print("articles 7d: ", ", ".join(f"{k} {v}" for k, v in sorted(figures.articles_7d.items())))
+    print(
+        f"delivered in 24h: {figures.digests_24h} digests, {figures.broadcasts_24h} broadcast "
+        f"messages, {figures.failed_24h} failed"
+    )
+    return 0
+
+
+def cmd_demo(room: Newsroom, args: argparse.Namespace) -> int:
+    """Import the seeds, then print the digest a new subscriber to leadership and food safety
+    would receive, as plain text."""
+    from bot.jobs import digest_renderer
+    from digests.compose import Reader, compose
+    from digests.dispatch import LOOKBACK
+    from digests.ingest.service import import_seeds
+    from digests.reading import latest
+
+    report = import_seeds(room, room.settings.seeds_dir)
+    print(f"Imported the seed documents: {report.items} items, {report.new} new.\n")
+    services = _bot_services(room)
+    now = room.clock.now()
+    reader = Reader(
+        chat_id=0,
+        language=args.lang,
+        timezone=room.settings.timezone,
+        topics=frozenset({"leadership", "food-safety"}),
+        leaders=frozenset(),
+    )
+    recent = [a for a in latest(room, None, 10_000) if a.first_seen_at > now - LOOKBACK]
+    digest = compose(
+        reader,
+        recent,
+        day=now.astimezone(VN_TZ).date(),
+        topic_order=[t.slug for t in services.catalog.topics],
+        max_per_topic=room.settings.digest_max_per_topic,
+    )
+    if digest is None:
+        print("Nothing new in the last 7 days for leadership and food safety.")
+        return 0
+    print(digest_renderer(services)(digest, plain=True)[0])
+    return 0
+
+
+# -- commands that speak to Telegram -----------------------------------------------------------
+def _bot_services(room: Newsroom):  # type: ignore[no-untyped-def]
+    from bot.app import build_services
+
+    return build_services(room.settings, room)
+
+
+def _require_token(settings: Settings) -> bool:
+    if settings.token:
+        return True
+    print(NO_TOKEN, file=sys.stderr)
+    return False
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def _with_engine(room: Newsroom, work: Callable) -> int:  # type: ignore[type-arg]
+    from telegram import Bot
+
+    from bot.sender import TelegramSender
+    from digests.delivery import DeliveryEngine
+
+    base = room.settings.telegram_api_base_url
+    bot = Bot(room.settings.token or "", base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    async with bot:
+        engine = DeliveryEngine(room, TelegramSender(bot), worker=_worker_name())
+        return await work(engine, bot)
+
+
+def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
+    """Send digests now (they do not count as the scheduled ones)."""
+    if not _require_token(room.settings):
+        return 2
+    from bot.jobs import digest_renderer
+    from bot.sender import TelegramSender
+    from digests import subscriptions
+    from digests.dispatch import digest_now
+
+    services = _bot_services(room)
+    render = digest_renderer(services)
+    order = [t.slug for t in services.catalog.topics]
+    chats = [args.user] if args.user is not None else subscriptions.active_chat_ids(room)
+
+    async def work(_engine, bot) -> int:  # type: ignore[no-untyped-def]
+        sender = TelegramSender(bot)
+        sent = empty = failed = 0
+        for chat in chats:
+            if subscriptions.get(room, chat) is None:
+                print(f"{chat}: not a subscriber", file=sys.stderr)
+                failed += 1
+                continue
+            digest = digest_now(room, chat, order)
+            if digest is None:
+                empty += 1
+                continue
+            try:
+                for part in render(digest):
+                    await sender.send(chat, part)
+                sent += 1
+            except Exception as exc:  # report and go on with the others
+                print(f"{chat}: {exc}", file=sys.stderr)
+                failed += 1
+        print(f"digests sent: {sent}, nothing new: {empty}, failed: {failed}")
+        return 0 if not failed else 1
+
+    return asyncio.run(_with_engine(room, work))
+
+
+def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
+    if not _require_token(room.settings):
+        return 2
+    from bot.render import split_message
+    from digests import broadcasts
+
+    audience = broadcasts.Audience(tuple(args.topic or ()), tuple(args.leader or ()))
+    count = broadcasts.audience_size(room, audience)
+    label = "everyone" if audience.everyone else ", ".join(audience.topics + audience.leaders)
+    print(f"will reach {count} subscribers ({label})")
+    if not args.yes:
+        answer = input("send? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("cancelled")
+            return 1
+    draft = broadcasts.create_draft(room, admin_id=0, text=args.text)
+    broadcasts.set_audience(room, draft, audience)
+    broadcasts.start(room, draft, split_message(args.text))
+
+    async def work(engine, _bot) -> int:  # type: ignore[no-untyped-def]
+        await engine.run_until_idle()
+        return 0
+
+    asyncio.run(_with_engine(room, work))
+    result = broadcasts.progress(room, draft)
+    print(
+        f"broadcast #{draft}: delivered {result.sent}, blocked {result.blocked}, "
+        f"failed {result.failed}, still queued {result.pending}"
+    )
+    return 0 if result.pending == 0 else 1
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not _require_token(settings):
+        return 2
+    from bot.app import run
+
+    return run(settings)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if not _require_token(settings):
+        return 2
+    from bot.worker import run_worker
+
+    return asyncio.run(
+        run_worker(
+            settings,
+            name=args.name or _worker_name(),
+            periodic=not args.deliver_only,
+            stale_after=timedelta(seconds=args.stale_after),
+        )
+    )
+
+
+# -- parser ---------------------------------------------------------------------------------
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mohbot", description="News briefings from Vietnam's Ministry of Health."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", help="target revision (default: head / one back)")
+
+    demo = sub.add_parser("demo", help="import the seeds and print a new subscriber's digest")
+    demo.add_argument("--lang", choices=["vi", "en"], default="vi")
+
+    seeds = sub.add_parser("import-seeds", help="import the seed documents")
+    seeds.add_argument("dir", nargs="?", help="folder of *.txt seed documents (default: seeds/)")
+
+    ing = sub.add_parser("ingest", help="poll the sources of the sources file now")
+    ing.add_argument("--source", help="poll only the source with this name")
+
+    arts = sub.add_parser("articles", help="list stored articles, newest first")
+    arts.add_argument("--section", help="only this section, e.g. leadership")
+    arts.add_argument("--topic", help="only this topic slug")
+    arts.add_argument("--since", type=_date, help="published on or after YYYY-MM-DD")
+    arts.add_argument("--limit", type=int, help="at most N articles")
+    arts.add_argument("--json", action="store_true", help="print one JSON array")
+
+    search = sub.add_parser("search", help="search stored articles (with or without diacritics)")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+
+    classify = sub.add_parser("classify", help="classify JSON lines from standard input")
+    classify.add_argument("--explain", action="store_true", help="say which phrases matched")
+
+    recl = sub.add_parser("reclassify", help="re-classify stored articles after a catalog edit")
+    recl.add_argument("--all", action="store_true", help="every article, not only stale ones")
+
+    stats = sub.add_parser("stats", help="subscribers, articles and deliveries")
+    stats.add_argument("--json", action="store_true")
+
+    digest = sub.add_parser("digest", help="send digests now (not counted as the scheduled ones)")
+    digest.add_argument("--now", action="store_true", required=True)
+    digest.add_argument("--user", type=int, help="only this chat id")
+
+    cast = sub.add_parser("broadcast", help="send a message to subscribers")
+    cast.add_argument("--text", required=True, help="the message (Telegram HTML)")
+    cast.add_argument("--topic", action="append", help="only subscribers of this topic")
+    cast.add_argument("--leader", action="append", help="only followers of this leader")
+    cast.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    sub.add_parser("run", help="run the Telegram bot (long polling, or webhook)")
+    worker = sub.add_parser("worker", help="a delivery-only process (PostgreSQL)")
+    worker.add_argument("--name", help="this worker's name in the ledger")
+    worker.add_argument(
+        "--deliver-only", action="store_true", help="only send; no polling or digest queueing"
+    )
+    worker.add_argument(
+        "--stale-after",
+        type=float,
+        default=120.0,
+        help="seconds after which another process's unfinished claim is taken over",
+    )
+    return parser
+
+
+Command = Callable[[Newsroom, argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {
+    "import-seeds": cmd_import_seeds,
+    "ingest": cmd_ingest,
+    "articles": cmd_articles,
+    "search": cmd_search,
+    "reclassify": cmd_reclassify,
+    "stats": cmd_stats,
+    "demo": cmd_demo,
+    "digest": cmd_digest,
+    "broadcast": cmd_broadcast,
+}
+# Commands that open no database (or manage it themselves).
+SETTINGS_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "db": cmd_db,
+    "classify": cmd_classify,
+    "run": cmd_run,
+    "worker": cmd_worker,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"mohbot: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, [settings.token or ""])
+    try:
+        if args.command in SETTINGS_COMMANDS:
+            return SETTINGS_COMMANDS[args.command](settings, args)
+        room = Newsroom.open(settings)
+        try:
+            return COMMANDS[args.command](room, args)
+        finally:
+            room.close()
+    except (SchemaError, FileNotFoundError, KeyError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"mohbot: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""The bot's shared services, reached through a typed context (no string-keyed lookups in
+handlers), and small helpers every handler uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar, cast
+
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.render import split_message
+from bot.texts import Texts
+from digests import subscriptions
+from digests.delivery import DeliveryEngine
+from digests.services import Newsroom
+from digests.topics.catalog import Catalog
+from digests.topics.resolver import Resolver
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_SERVICES = "services"
+
+
+@dataclass
+class BotServices:
+    newsroom: Newsroom
+    texts: Texts
+    catalog: Catalog
+    resolver: Resolver
+    admin_ids: frozenset[int] = frozenset()
+    # Per-user timestamps of recent commands, for flood protection.
+    recent_commands: dict[int, list[float]] = field(default_factory=dict)
+    # The delivery engine and its own Bot (set up when the application starts).
+    engine: DeliveryEngine | None = None
+    delivery_bot: Bot | None = None
+    delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+    """CallbackContext with typed access to the services."""
+
+    @property
+    def services(self) -> BotServices:
+        return cast(BotServices, self.application.bot_data[_SERVICES])
+
+
+def install_services(application: Application, services: BotServices) -> None:  # type: ignore[type-arg]
+    application.bot_data[_SERVICES] = services
+
+
+async def call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a (blocking, database-bound) domain function off the event loop."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def language_of(update: Update, context: BotContext) -> str:
+    """The chat's language: its stored setting, else Telegram's language_code, else vi."""
+    chat = update.effective_chat
+    if chat is not None:
+        view = await call(subscriptions.get, context.services.newsroom, chat.id)
+        if view is not None:
+            return view.language
+    user = update.effective_user
+    return subscriptions.language_from_code(user.language_code if user else None)
+
+
+async def reply(
+    update: Update,
+    context: BotContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send `text` (HTML) to the update's chat, split at Telegram's limit; markup goes last."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_message(text)
+    message = None
+    for index, part in enumerate(parts):
+        message = await context.bot.send_message(
+            chat.id,
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if index == len(parts) - 1 else None,
+            disable_web_page_preview=True,
+        )
+    return message
+
+
+async def is_group_admin(update: Update, context: BotContext) -> bool:
+    """In a group, only its administrators may change the group's settings."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    if chat.type == Chat.PRIVATE:
+        return True
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def may_change(update: Update, context: BotContext, language: str) -> bool:
+    """True when the user may change this chat's settings; otherwise tells them why not."""
+    if await is_group_admin(update, context):
+        return True
+    text = context.services.texts.get(language, "group_admins_only")
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, context, text)
+    return False
+
+
+def argument_text(context: BotContext) -> str:
+    return " ".join(context.args or []).strip()

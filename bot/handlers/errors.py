@@ -1,0 +1,69 @@
+"""The global error handler, unknown commands, stale buttons and per-user flood protection."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import BotContext, language_of, reply
+
+log = logging.getLogger(__name__)
+
+FLOOD_WINDOW = 2.0  # seconds
+FLOOD_LIMIT = 10  # commands (and button taps) per window: a few a second
+
+
+async def error_handler(update: object, context: BotContext) -> None:
+    """Log the failure with the update id; tell the user briefly, never with a stack trace."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        language = await language_of(update, context)
+        text = context.services.texts.get(language, "error")
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await reply(update, context, text)
+    except Exception:  # the apology itself failed (e.g. the user blocked the bot)
+        log.warning("could not tell the user about the error in update %s", update_id)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    language = await language_of(update, context)
+    await reply(update, context, context.services.texts.get(language, "unknown_command"))
+
+
+async def expired_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    language = await language_of(update, context)
+    await query.answer(context.services.texts.get(language, "button_expired"), show_alert=True)
+
+
+async def flood_guard(update: Update, context: BotContext) -> None:
+    """Runs before every handler: a user sending commands too fast is told once and ignored."""
+    user = update.effective_user
+    if user is None or (update.message is None and update.callback_query is None):
+        return
+    now = time.monotonic()
+    recent = context.services.recent_commands.setdefault(user.id, [])
+    recent[:] = [t for t in recent if now - t < FLOOD_WINDOW]
+    recent.append(now)
+    if len(recent) <= FLOOD_LIMIT:
+        return
+    if len(recent) == FLOOD_LIMIT + 1:
+        language = await language_of(update, context)
+        text = context.services.texts.get(language, "flood")
+        if update.callback_query:
+            await update.callback_query.answer(text)
+        else:
+            await reply(update, context, text)
+    elif update.callback_query:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop

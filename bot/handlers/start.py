@@ -1,0 +1,63 @@
+"""/start (with deep links such as `t.me/<bot>?start=food-safety`) and /help."""
+
+from __future__ import annotations
+
+from telegram import Chat, Update
+
+from bot.context import BotContext, call, language_of, may_change, reply
+from bot.handlers.subscriptions import resolve_and_follow, topics_keyboard
+from bot.names import topic_names
+from digests import subscriptions
+from digests.store.models import ChatKind
+
+
+def _chat_kind(chat: Chat) -> ChatKind:
+    if chat.type == Chat.PRIVATE:
+        return ChatKind.PRIVATE
+    return ChatKind.CHANNEL if chat.type == Chat.CHANNEL else ChatKind.GROUP
+
+
+async def start(update: Update, context: BotContext) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    services = context.services
+    language = await language_of(update, context)
+    if chat.type != Chat.PRIVATE and not await may_change(update, context, language):
+        return
+    registration = await call(
+        subscriptions.register,
+        services.newsroom,
+        chat.id,
+        kind=_chat_kind(chat),
+        language_code=user.language_code if user else None,
+        title=chat.title,
+    )
+    view = registration.subscriber
+    language = view.language
+    texts = services.texts
+    if context.args:
+        # A deep link's payload: subscribe (or follow) directly.
+        await resolve_and_follow(update, context, " ".join(context.args), language, quiet=False)
+        view = await call(subscriptions.get, services.newsroom, chat.id) or view
+    time_text = view.digest_time.strftime("%H:%M")
+    if registration.created:
+        leadership = services.catalog.topic(subscriptions.DEFAULT_TOPIC)
+        name = topic_names(services.catalog, [leadership.slug], language)[0] if leadership else ""
+        text = texts.get(language, "welcome", time=time_text, topic=name)
+    else:
+        names = topic_names(services.catalog, view.topics, language)
+        text = texts.get(
+            language, "welcome_back", topics=", ".join(names) or texts.get(language, "none")
+        )
+    await reply(update, context, text, topics_keyboard(context, view.topics, language))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    language = await language_of(update, context)
+    chat = update.effective_chat
+    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    at = (view.digest_time if view else context.services.newsroom.settings.digest_time).strftime(
+        "%H:%M"
+    )
+    await reply(update, context, context.services.texts.get(language, "help", time=at))

@@ -1,0 +1,302 @@
+"""Topics and leaders: /topics and /leaders keyboards (a tap toggles and edits the message in
+place), /subscribe, /unsubscribe, /follow, /unfollow (with suggestions), /mysubs."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext, argument_text, call, language_of, may_change, reply
+from bot.keyboards import Action, CallbackData, button, toggle_keyboard
+from bot.names import leader_name, leader_names, topic_name, topic_names
+from bot.render import escape
+from digests import subscriptions
+from digests.store.models import SubscriptionKind
+from digests.subscriptions import SubscriptionError
+from digests.topics.catalog import Topic
+from digests.topics.resolver import Resolution
+
+
+def topics_keyboard(
+    context: BotContext, chosen: tuple[str, ...], language: str
+) -> InlineKeyboardMarkup:
+    options = [(t.slug, topic_name(t, language)) for t in context.services.catalog.topics]
+    return toggle_keyboard(options, set(chosen), Action.TOGGLE_TOPIC, columns=2)
+
+
+def leaders_keyboard(
+    context: BotContext, chosen: tuple[str, ...], language: str
+) -> InlineKeyboardMarkup:
+    options = [
+        (leader.slug, leader_name(leader, language)) for leader in context.services.catalog.leaders
+    ]
+    return toggle_keyboard(options, set(chosen), Action.TOGGLE_LEADER)
+
+
+async def _registered(
+    update: Update, context: BotContext, language: str
+) -> subscriptions.SubscriberView | None:
+    chat = update.effective_chat
+    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    if view is None:
+        await reply(update, context, context.services.texts.get(language, "not_registered"))
+    return view
+
+
+async def topics(update: Update, context: BotContext) -> None:
+    language = await language_of(update, context)
+    view = await _registered(update, context, language)
+    if view is None:
+        return
+    text = context.services.texts.get(language, "topics_header")
+    await reply(update, context, text, topics_keyboard(context, view.topics, language))
+
+
+async def leaders(update: Update, context: BotContext) -> None:
+    language = await language_of(update, context)
+    view = await _registered(update, context, language)
+    if view is None:
+        return
+    text = context.services.texts.get(language, "leaders_header")
+    await reply(update, context, text, leaders_keyboard(context, view.leaders, language))
+
+
+async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> None:
+    """A tap on a topic or leader button: flip it and redraw the same keyboard in place."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    services = context.services
+    language = await language_of(update, context)
+    is_topic = data.action is Action.TOGGLE_TOPIC
+    known = (
+        services.catalog.topic(data.argument)
+        if is_topic
+        else services.catalog.leader(data.argument)
+    )
+    if known is None:
+        await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
+        return
+    if not await may_change(update, context, language):
+        return
+    kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
+    try:
+        view, now_on = await call(
+            subscriptions.toggle, services.newsroom, chat.id, kind, data.argument
+        )
+    except SubscriptionError as exc:
+        await query.answer(services.texts.get(language, exc.key), show_alert=True)
+        return
+    markup = (
+        topics_keyboard(context, view.topics, language)
+        if is_topic
+        else leaders_keyboard(context, view.leaders, language)
+    )
+    name = topic_name(known, language) if is_topic else known.name  # type: ignore[arg-type]
+    key = (
+        ("subscribed" if now_on else "unsubscribed")
+        if is_topic
+        else ("followed" if now_on else "unfollowed")
+    )
+    await query.answer(_plain(services.texts.get(language, key, name=name)))
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:  # a double tap: the keyboard already shows this state
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def _plain(html_text: str) -> str:
+    """Callback answers are plain text (at most 200 characters)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]
+
+
+async def resolve_and_follow(
+    update: Update,
+    context: BotContext,
+    text: str,
+    language: str,
+    *,
+    quiet: bool = False,
+    unfollow: bool = False,
+    leaders_only: bool = False,
+    topics_only: bool = False,
+) -> bool:
+    """Resolve what the user typed to a topic or leader and (un)follow it; suggestions when
+    unsure. Returns True when something was resolved."""
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    resolver = services.resolver
+    if leaders_only:
+        resolution = resolver.resolve_leader(text)
+    elif topics_only:
+        resolution = resolver.resolve_topic(text)
+    else:
+        resolution = resolver.resolve(text)
+    match = resolution.match
+    if match is None:
+        await _suggest(update, context, text, resolution, language, leaders_only, unfollow)
+        return False
+    is_topic = isinstance(match, Topic)
+    kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
+    fn = subscriptions.unfollow if unfollow else subscriptions.follow
+    _view, changed = await call(fn, services.newsroom, chat.id, kind, match.slug)
+    if is_topic:
+        name = topic_name(match, language)  # type: ignore[arg-type]
+        key = (
+            ("unsubscribed" if changed else "not_subscribed")
+            if unfollow
+            else ("subscribed" if changed else "already_subscribed")
+        )
+    else:
+        name = match.name
+        key = (
+            ("unfollowed" if changed else "not_followed")
+            if unfollow
+            else ("followed" if changed else "already_followed")
+        )
+    if not quiet:
+        await reply(update, context, services.texts.get(language, key, name=name))
+    return True
+
+
+async def _suggest(
+    update: Update,
+    context: BotContext,
+    text: str,
+    resolution: Resolution,
+    language: str,
+    leaders_only: bool,
+    unfollow: bool,
+) -> None:
+    """Nothing matched with confidence: offer the three best candidates as buttons (or, when
+    unfollowing, name them)."""
+    texts = context.services.texts
+    labelled = [
+        (
+            s.item,
+            topic_name(s.item, language)
+            if isinstance(s.item, Topic)
+            else leader_name(s.item, language),
+        )
+        for s in resolution.suggestions[:3]
+    ]
+    if unfollow or not labelled:
+        message = texts.get(language, "no_suggestions", query=text)
+        if labelled:
+            message += "\n" + ", ".join(escape(label) for _item, label in labelled)
+        await reply(update, context, message)
+        return
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                button(
+                    label, Action.SUBSCRIBE if isinstance(item, Topic) else Action.FOLLOW, item.slug
+                )
+            ]
+            for item, label in labelled
+        ]
+    )
+    key = "unknown_leader" if leaders_only else "unknown_topic"
+    await reply(update, context, texts.get(language, key, query=text), markup)
+
+
+async def on_suggestion(update: Update, context: BotContext, data: CallbackData) -> None:
+    """A tap on a suggestion button: subscribe to that topic or follow that leader."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    services = context.services
+    language = await language_of(update, context)
+    is_topic = data.action is Action.SUBSCRIBE
+    known = (
+        services.catalog.topic(data.argument)
+        if is_topic
+        else services.catalog.leader(data.argument)
+    )
+    if known is None:
+        await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
+        return
+    if not await may_change(update, context, language):
+        return
+    kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
+    try:
+        _view, changed = await call(
+            subscriptions.follow, services.newsroom, chat.id, kind, data.argument
+        )
+    except SubscriptionError as exc:
+        await query.answer(services.texts.get(language, exc.key), show_alert=True)
+        return
+    if is_topic:
+        key = "subscribed" if changed else "already_subscribed"
+        name = topic_name(known, language)  # type: ignore[arg-type]
+    else:
+        key = "followed" if changed else "already_followed"
+        name = known.name  # type: ignore[union-attr]
+    text = services.texts.get(language, key, name=name)
+    await query.answer()
+    await query.edit_message_text(text, parse_mode="HTML")
+
+
+async def _change_command(
+    update: Update, context: BotContext, *, usage: str, unfollow: bool, leaders: bool
+) -> None:
+    language = await language_of(update, context)
+    text = argument_text(context)
+    if not text:
+        await reply(update, context, context.services.texts.get(language, usage))
+        return
+    if await _registered(update, context, language) is None:
+        return
+    if not await may_change(update, context, language):
+        return
+    await resolve_and_follow(
+        update,
+        context,
+        text,
+        language,
+        unfollow=unfollow,
+        leaders_only=leaders,
+        topics_only=not leaders,
+    )
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    await _change_command(update, context, usage="usage_subscribe", unfollow=False, leaders=False)
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    await _change_command(update, context, usage="usage_unsubscribe", unfollow=True, leaders=False)
+
+
+async def follow(update: Update, context: BotContext) -> None:
+    await _change_command(update, context, usage="usage_follow", unfollow=False, leaders=True)
+
+
+async def unfollow(update: Update, context: BotContext) -> None:
+    await _change_command(update, context, usage="usage_unfollow", unfollow=True, leaders=True)
+
+
+async def mysubs(update: Update, context: BotContext) -> None:
+    language = await language_of(update, context)
+    view = await _registered(update, context, language)
+    if view is None:
+        return
+    services = context.services
+    texts = services.texts
+    none = texts.get(language, "none")
+    text = texts.get(
+        language,
+        "mysubs",
+        topics=", ".join(topic_names(services.catalog, view.topics, language)) or none,
+        leaders=", ".join(leader_names(services.catalog, view.leaders, language)) or none,
+        time=view.digest_time.strftime("%H:%M"),
+        zone=view.timezone,
+        language=texts.get(view.language, "language_name"),
+        state=texts.get(language, "state_paused" if view.paused else "state_active"),
+    )
+    await reply(update, context, text, topics_keyboard(context, view.topics, language))

@@ -1,0 +1,136 @@
+"""Repeating jobs on PTB's JobQueue (APScheduler). Each tick asks the database what is due
+now (by the Newsroom's clock) and calls a domain service; nothing lives only in memory."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.context import BotContext, BotServices, call
+from bot.names import leader_names, topic_name
+from bot.render import render_digest, split_message
+from bot.sender import TelegramSender
+from digests import subscriptions
+from digests.compose import LEADERS_SECTION, Digest, DigestItem
+from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.dispatch import queue_due_digests
+from digests.ingest.service import SourceReport, ingest
+from digests.ingest.sources_file import SourcesFileError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JobIntervals:
+    """Seconds between ticks; tests use short ones."""
+
+    poll: float = 60.0
+    dispatch: float = 60.0
+    deliver: float = 2.0
+
+
+def digest_renderer(services: BotServices):  # type: ignore[no-untyped-def]
+    """The function the dispatcher uses to turn a digest into message parts."""
+    catalog, texts = services.catalog, services.texts
+
+    def section_title(key: str, language: str) -> str:
+        if key == LEADERS_SECTION:
+            return texts.get(language, "leaders_section")
+        topic = catalog.topic(key)
+        return topic_name(topic, language) if topic else key
+
+    def matched(item: DigestItem, language: str) -> list[str]:
+        names = [section_title(t, language) for t in item.topics]
+        return names + leader_names(catalog, item.leaders, language)
+
+    def render(digest: Digest, plain: bool = False) -> list[str]:
+        text = render_digest(digest, texts, section_title, matched, plain=plain)
+        return [text] if plain else split_message(text)
+
+    return render
+
+
+def topic_order(services: BotServices) -> list[str]:
+    return [t.slug for t in services.catalog.topics]
+
+
+async def poll_sources(context: BotContext) -> None:
+    try:
+        reports = await ingest(context.services.newsroom, due_only=True)
+    except SourcesFileError as exc:
+        log.error("cannot poll: %s", exc)
+        return
+    await notify_admins(context, reports)
+
+
+async def notify_admins(context: BotContext, reports: list[SourceReport]) -> None:
+    """One message to every admin when a source has just failed three times in a row, and one
+    when it works again."""
+    services = context.services
+    for report in reports:
+        if not (report.alert or report.recovered):
+            continue
+        for admin_id in sorted(services.admin_ids):
+            view = await call(subscriptions.get, services.newsroom, admin_id)
+            language = view.language if view else "vi"
+            if report.alert:
+                text = services.texts.get(
+                    language,
+                    "source_alert",
+                    name=report.name,
+                    failures=report.consecutive_failures,
+                    error=report.error or "",
+                )
+            else:
+                text = services.texts.get(language, "source_recovered", name=report.name)
+            try:
+                await context.bot.send_message(admin_id, text, parse_mode="HTML")
+            except TelegramError as exc:  # an admin who never opened the bot, or blocked it
+                log.warning("could not alert admin %s: %s", admin_id, exc)
+
+
+async def dispatch_digests(context: BotContext) -> None:
+    services = context.services
+    await call(
+        queue_due_digests, services.newsroom, digest_renderer(services), topic_order(services)
+    )
+    await deliver(context)
+
+
+async def deliver(context: BotContext) -> None:
+    """Send what is queued; a tick that finds the previous one still sending does nothing."""
+    services = context.services
+    if services.engine is None or services.delivery_lock.locked():
+        return
+    async with services.delivery_lock:
+        await services.engine.run_until_idle()
+
+
+async def start_delivery(application: Application, services: BotServices, worker: str) -> None:  # type: ignore[type-arg]
+    """A separate Bot without PTB's rate limiter: the engine paces itself."""
+    bot = Bot(
+        application.bot.token,
+        base_url=application.bot.base_url.removesuffix(application.bot.token),
+        base_file_url=application.bot.base_file_url.removesuffix(application.bot.token),
+    )
+    await bot.initialize()
+    services.delivery_bot = bot
+    services.engine = DeliveryEngine(
+        services.newsroom,
+        TelegramSender(bot),
+        worker=worker,
+        policy=DeliveryPolicy(rate=services.newsroom.settings.send_rate),
+    )
+    await call(services.engine.recover)
+
+
+def schedule(application: Application, intervals: JobIntervals) -> None:  # type: ignore[type-arg]
+    queue = application.job_queue
+    assert queue is not None, "install python-telegram-bot[job-queue]"
+    queue.run_repeating(poll_sources, intervals.poll, first=1.0, name="poll-sources")
+    queue.run_repeating(dispatch_digests, intervals.dispatch, first=0.5, name="dispatch-digests")
+    queue.run_repeating(deliver, intervals.deliver, first=0.5, name="deliver")

@@ -1,0 +1,62 @@
+"""The Telegram implementation of the delivery engine's `Sender`: Telegram's errors grouped
+by what to do about them (blocked, wait, rejected, try again later)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from digests import delivery
+
+# 400s that mean the chat itself is gone, not that this message is wrong.
+_GONE = ("chat not found", "user not found", "group chat was deactivated", "peer_id_invalid")
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramSender:
+    """Sends through its own `Bot` (no PTB rate limiter: the engine paces itself)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def _call(self, coroutine):  # type: ignore[no-untyped-def]
+        try:
+            message = await coroutine
+        except RetryAfter as exc:
+            raise delivery.RetryAfter(_seconds(exc.retry_after)) from exc
+        except Forbidden as exc:
+            raise delivery.Blocked(exc.message) from exc
+        except ChatMigrated as exc:
+            raise delivery.Rejected(f"group moved to {exc.new_chat_id}") from exc
+        except BadRequest as exc:  # a subclass of NetworkError: must come first
+            if any(marker in exc.message.lower() for marker in _GONE):
+                raise delivery.Blocked(exc.message) from exc
+            raise delivery.Rejected(exc.message) from exc
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
+            raise delivery.Transient(exc.message) from exc
+        except TelegramError as exc:
+            raise delivery.Transient(exc.message) from exc
+        return message.message_id
+
+    async def send(self, chat_id: int, text: str) -> int:
+        return await self._call(
+            self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+            )
+        )
+
+    async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
+        return await self._call(self.bot.copy_message(chat_id, from_chat_id, message_id))

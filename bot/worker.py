@@ -1,0 +1,83 @@
+"""`mohbot worker`: a process that sends what the ledger holds and takes its turn at the
+periodic work (source polling, digest queueing), without handling Telegram updates.
+
+Any number of workers and `mohbot run` processes share one PostgreSQL database: deliveries
+are claimed with row locks (SKIP LOCKED), the overall send rate is shared through the
+database (`DatabaseGate`), and the periodic work runs in one process at a time (advisory
+locks). A worker that dies leaves its claimed rows 'sending'; the others put them back in the
+queue once they are `stale_after` old.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from telegram import Bot
+
+from bot.app import build_services
+from bot.jobs import digest_renderer, topic_order
+from bot.sender import TelegramSender
+from digests.config import Settings
+from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.dispatch import queue_due_digests
+from digests.ingest.service import ingest
+from digests.ratelimit import DatabaseGate, LocalGate, RateGate
+from digests.services import Newsroom
+
+log = logging.getLogger(__name__)
+
+
+def make_gate(room: Newsroom) -> RateGate:
+    rate = room.settings.send_rate
+    if room.engine.dialect.name == "postgresql":
+        return DatabaseGate(room, rate)
+    return LocalGate(rate)
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    name: str,
+    deliver_every: float = 1.0,
+    periodic_every: float = 60.0,
+    stale_after: timedelta = timedelta(minutes=2),
+    periodic: bool = True,
+) -> int:
+    room = Newsroom.open(settings)
+    services = build_services(settings, room)
+    base = settings.telegram_api_base_url
+    bot = Bot(settings.token or "", base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    policy = DeliveryPolicy(rate=settings.send_rate, stale_after=stale_after)
+    async with bot:
+        engine = DeliveryEngine(
+            room, TelegramSender(bot), worker=name, policy=policy, gate=make_gate(room)
+        )
+        await asyncio.to_thread(engine.recover)
+        render = digest_renderer(services)
+        order = topic_order(services)
+        next_periodic = next_recovery = 0.0
+        log.info("worker %s started", name)
+        while not stop.is_set():
+            if periodic and loop.time() >= next_periodic:
+                next_periodic = loop.time() + periodic_every
+                await ingest(room, due_only=True)
+                await asyncio.to_thread(queue_due_digests, room, render, order)
+            if loop.time() >= next_recovery:
+                # Take over what a dead process left half-done.
+                next_recovery = loop.time() + stale_after.total_seconds() / 2
+                await asyncio.to_thread(engine.recover, False)
+            outcome = await engine.run_once()
+            if not (outcome.sent or outcome.blocked or outcome.failed or outcome.retried):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), deliver_every)
+    room.close()
+    log.info("worker %s stopped", name)
+    return 0

@@ -1,0 +1,273 @@
+"""The digest dispatcher: every minute, queue the digests whose time has come.
+
+One query finds every due subscriber (their `next_digest_at` has passed), one query loads
+every article first seen since the oldest of their previous digests (at most 7 days back);
+each digest is composed in memory and queued in the ledger in the same transaction that moves
+the subscriber's schedule on, so a crash either queued a digest and moved on, or neither. The
+unique key (subscriber, digest day) makes a second digest for the same day impossible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digests.compose import Digest, Reader, compose, newest_first
+from digests.locks import exclusive
+from digests.reading import ArticleView, article_view
+from digests.schedule import local_day, next_occurrence
+from digests.services import Newsroom
+from digests.store.db import session_scope
+from digests.store.deliveries import DeliveryRepository
+from digests.store.models import (
+    Article,
+    DeliveryKind,
+    DeliveryState,
+    Subscriber,
+    Subscription,
+    SubscriptionKind,
+)
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=7)
+# Rendering is the bot's job: a digest in, the message parts (HTML, split) out.
+Renderer = Callable[[Digest], list[str]]
+
+
+@dataclass(slots=True)
+class DispatchReport:
+    due: int = 0
+    queued: int = 0
+    empty: int = 0
+    already_sent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A subscriber whose digest is due, as the dispatcher needs it."""
+
+    id: int
+    chat_id: int
+    timezone: str
+    digest_time: time
+    last_digest_at: datetime | None
+    last_digest_date: date | None
+    next_digest_at: datetime | None
+    reader: Reader
+
+
+def reader_of(subscriber: Subscriber) -> Reader:
+    subs = subscriber.subscriptions
+    return Reader(
+        chat_id=subscriber.chat_id,
+        language=subscriber.language,
+        timezone=subscriber.timezone,
+        topics=frozenset(s.key for s in subs if s.kind is SubscriptionKind.TOPIC),
+        leaders=frozenset(s.key for s in subs if s.kind is SubscriptionKind.LEADER),
+    )
+
+
+def window_start(subscriber: Subscriber | Due, now: datetime) -> datetime:
+    """Articles first seen after this moment are new for the subscriber."""
+    oldest = now - LOOKBACK
+    return max(subscriber.last_digest_at or oldest, oldest)
+
+
+def new_articles(session: Session, since: datetime, until: datetime) -> list[ArticleView]:
+    """Articles first seen in (since, until], newest first."""
+    rows = session.scalars(
+        select(Article).where(Article.first_seen_at > since, Article.first_seen_at <= until)
+    )
+    return sorted((article_view(a) for a in rows), key=newest_first)
+
+
+def compose_for(
+    reader: Reader,
+    since: datetime,
+    articles: Sequence[ArticleView],
+    now: datetime,
+    topic_order: Sequence[str],
+    max_per_topic: int,
+) -> Digest | None:
+    mine = [a for a in articles if a.first_seen_at > since]
+    return compose(
+        reader,
+        mine,
+        day=local_day(now, reader.timezone),
+        topic_order=topic_order,
+        max_per_topic=max_per_topic,
+        presorted=True,
+    )
+
+
+def queue_due_digests(
+    room: Newsroom,
+    render: Renderer,
+    topic_order: Sequence[str],
+    *,
+    limit: int = 5000,
+) -> DispatchReport:
+    """Queue the digest of every subscriber whose digest time has come, in batches of `limit`.
+    With several processes, one does it and the others skip (an advisory lock)."""
+    with exclusive(room.engine, "dispatch-digests") as mine:
+        if not mine:
+            return DispatchReport()
+        report = DispatchReport()
+        # Readers with the same topics, leaders, language, zone and window get the same
+        # digest: it is composed and rendered once for the whole run.
+        rendered: dict[tuple[object, ...], tuple[Digest | None, list[str]]] = {}
+        while True:
+            batch = _queue_batch(room, render, topic_order, limit, rendered)
+            report.due += batch.due
+            report.queued += batch.queued
+            report.empty += batch.empty
+            report.already_sent += batch.already_sent
+            if batch.due < limit:
+                break
+    log.info(
+        "digests: %d due, %d queued, %d with nothing new, %d already sent",
+        report.due,
+        report.queued,
+        report.empty,
+        report.already_sent,
+    )
+    return report
+
+
+def _due(session: Session, now: datetime, limit: int) -> list[Due]:
+    """Due subscribers with their subscriptions: two queries, no ORM objects."""
+    rows = session.execute(
+        select(
+            Subscriber.id,
+            Subscriber.chat_id,
+            Subscriber.language,
+            Subscriber.timezone,
+            Subscriber.digest_time,
+            Subscriber.last_digest_at,
+            Subscriber.last_digest_date,
+            Subscriber.next_digest_at,
+        )
+        .where(Subscriber.active, Subscriber.paused.is_(False), Subscriber.next_digest_at <= now)
+        .order_by(Subscriber.next_digest_at, Subscriber.id)
+        .limit(limit)
+    ).all()
+    topics: dict[int, set[str]] = {}
+    leaders: dict[int, set[str]] = {}
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 1000):
+        for sid, kind, key in session.execute(
+            select(Subscription.subscriber_id, Subscription.kind, Subscription.key).where(
+                Subscription.subscriber_id.in_(ids[start : start + 1000])
+            )
+        ):
+            (topics if kind is SubscriptionKind.TOPIC else leaders).setdefault(sid, set()).add(key)
+    return [
+        Due(
+            id=r.id,
+            chat_id=r.chat_id,
+            timezone=r.timezone,
+            digest_time=r.digest_time,
+            last_digest_at=r.last_digest_at,
+            last_digest_date=r.last_digest_date,
+            next_digest_at=r.next_digest_at,
+            reader=Reader(
+                chat_id=r.chat_id,
+                language=r.language,
+                timezone=r.timezone,
+                topics=frozenset(topics.get(r.id, ())),
+                leaders=frozenset(leaders.get(r.id, ())),
+            ),
+        )
+        for r in rows
+    ]
+
+
+def _queue_batch(
+    room: Newsroom,
+    render: Renderer,
+    topic_order: Sequence[str],
+    limit: int,
+    rendered: dict[tuple[object, ...], tuple[Digest | None, list[str]]],
+) -> DispatchReport:
+    report = DispatchReport()
+    now = room.clock.now()
+    max_per_topic = room.settings.digest_max_per_topic
+    with session_scope(room.sessions) as session:
+        due = _due(session, now, limit)
+        report.due = len(due)
+        if not due:
+            return report
+        since = min(window_start(s, now) for s in due)
+        articles = new_articles(session, since, now)
+        days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
+        ledger = DeliveryRepository(session)
+        already = ledger.digests_on(days)
+        deliveries: list[dict[str, object]] = []
+        schedule: list[dict[str, object]] = []
+        for subscriber in due:
+            day = days[subscriber.id]
+            update: dict[str, object] = {
+                "sid": subscriber.id,
+                "next_digest_at": next_occurrence(now, subscriber.digest_time, subscriber.timezone),
+                "last_digest_date": subscriber.last_digest_date,
+                "last_digest_at": subscriber.last_digest_at,
+            }
+            schedule.append(update)
+            if subscriber.last_digest_date == day or (subscriber.id, day) in already:
+                report.already_sent += 1
+                continue
+            update["last_digest_date"], update["last_digest_at"] = day, now
+            reader = subscriber.reader
+            window = window_start(subscriber, now)
+            key = (reader.topics, reader.leaders, reader.language, reader.timezone, window, day)
+            if key not in rendered:
+                digest = compose_for(reader, window, articles, now, topic_order, max_per_topic)
+                rendered[key] = (digest, render(digest) if digest else [])
+            digest, parts = rendered[key]
+            if digest is None:
+                report.empty += 1
+                continue
+            deliveries.append(
+                {
+                    "kind": DeliveryKind.DIGEST,
+                    "subscriber_id": subscriber.id,
+                    "chat_id": subscriber.chat_id,
+                    "digest_date": day,
+                    "parts": parts,
+                    "parts_sent": 0,
+                    "state": DeliveryState.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "article_ids": digest.article_ids,
+                }
+            )
+            report.queued += 1
+        ledger.queue_many(deliveries)
+        ledger.move_schedules(schedule)
+    return report
+
+
+def digest_now(room: Newsroom, chat_id: int, topic_order: Sequence[str]) -> Digest | None:
+    """The chat's digest of what is new since its last scheduled one, without counting as it."""
+    now = room.clock.now()
+    with session_scope(room.sessions) as session:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        if subscriber is None:
+            return None
+        since = window_start(subscriber, now)
+        articles = new_articles(session, since, now)
+        return compose_for(
+            reader_of(subscriber),
+            since,
+            articles,
+            now,
+            topic_order,
+            room.settings.digest_max_per_topic,
+        )

@@ -1,0 +1,1 @@
+"""Ingestion: fetch sources politely, parse feeds, pages and seed dumps, store new articles."""

@@ -1,0 +1,123 @@
+"""RSS/Atom feeds through feedparser, from bytes already fetched (never from a URL)."""
+
+from __future__ import annotations
+
+import feedparser
+
+from digests.dates import When, from_struct_time, parse_when
+from digests.ingest.htmltext import html_to_text
+from digests.ingest.items import ParsedItem
+from digests.text import clean_text
+
+
+class FeedError(ValueError):
+    """The bytes are not a usable feed; the message says what was received instead."""
+
+
+def _when(entry: feedparser.FeedParserDict) -> When | None:
+    for raw_key, parsed_key in (("published", "published_parsed"), ("updated", "updated_parsed")):
+        raw = entry.get(raw_key)
+        if raw:
+            # Our parser knows the ministry's formats (e.g. "GMT+7") that feedparser misses.
+            when = parse_when(raw)
+            if when is not None:
+                return when
+        moment = from_struct_time(entry.get(parsed_key))
+        if moment is not None:
+            return When(moment, True)
+    return None
+
+
+def _looks_like_html_page(content: bytes) -> bool:
+    head = content[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+_NOT_XML_TYPES = {"application/octet-stream", "text/plain", "text/html", "binary/octet-stream"}
+
+
+def _malformed(parsed: feedparser.FeedParserDict) -> bool:
+    """True when the XML itself was broken (not merely an encoding override)."""
+    if not parsed.get("bozo"):
+        return False
+    exception = parsed.get("bozo_exception")
+    return not isinstance(
+        exception, (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+    )
+
+
+def _trusted_content_type(content: bytes, content_type: str | None) -> str | None:
+    """Drop a declared charset that cannot be right: bytes that are valid UTF-8 with non-ASCII
+    text, served as a single-byte Latin charset, are UTF-8 (a common server misconfiguration)."""
+    if not content_type:
+        return None
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _NOT_XML_TYPES:
+        # A server that labels a feed application/octet-stream or text/plain: let feedparser
+        # sniff the bytes (an HTML page is still recognised and refused).
+        return None
+    if "charset" not in content_type.lower():
+        return content_type
+    charset = content_type.lower().split("charset", 1)[1].strip(" =:\"'")
+    if not charset.startswith(("iso-8859-1", "latin", "windows-1252", "us-ascii", "ascii")):
+        return content_type
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content_type
+    if content.isascii():
+        return content_type
+    return content_type.split(";", 1)[0]
+
+
+def parse_feed(
+    content: bytes, *, content_type: str | None = None, section: str | None = None
+) -> list[ParsedItem]:
+    """The entries of a feed; raises FeedError when nothing usable could be read."""
+    if not content.strip():
+        raise FeedError("empty response where a feed was expected")
+    content_type = _trusted_content_type(content, content_type)
+    headers = {"content-type": content_type} if content_type else {}
+    # Text is extracted from the HTML afterwards, so feedparser need not sanitise it or
+    # resolve its relative links (both are slow).
+    parsed = feedparser.parse(
+        content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    entries = parsed.get("entries", [])
+    if _malformed(parsed):
+        # feedparser recovers what it can from broken XML; a truncated document leaves a
+        # half-read last entry. Keep only entries complete enough to identify.
+        entries = [e for e in entries if e.get("title") and (e.get("link") or e.get("id"))]
+    if not entries:
+        if _looks_like_html_page(content) and not parsed.get("version"):
+            raise FeedError("got an HTML page where a feed was expected")
+        if parsed.get("version") and not _malformed(parsed):
+            return []  # a valid feed with no items yet
+        if parsed.get("bozo"):
+            reason = parsed.get("bozo_exception")
+            raise FeedError(f"broken feed: {reason}" if reason else "broken feed")
+        raise FeedError("not an RSS or Atom feed")
+    items: list[ParsedItem] = []
+    for entry in entries:
+        title = html_to_text(entry.get("title"))
+        summary = html_to_text(entry.get("summary"))
+        content_list = entry.get("content") or []
+        body = html_to_text(content_list[0].get("value"), paragraphs=True) if content_list else ""
+        if not title:
+            title = clean_text(summary[:120]) if summary else ""
+        if not title:
+            continue
+        link = (entry.get("link") or "").strip() or None
+        guid = (entry.get("id") or "").strip() or None
+        items.append(
+            ParsedItem(
+                title=title,
+                url=link,
+                published=_when(entry),
+                summary=summary,
+                body=body,
+                section=section,
+                guid=guid,
+            )
+        )
+    return items

@@ -1,0 +1,302 @@
+"""Ingestion use cases: import the seed documents, poll the sources. Each source is polled
+on its own; one broken source records its error and never stops the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from digests.ingest.feeds import FeedError
+from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy
+from digests.ingest.items import ParsedItem
+from digests.ingest.seeds import parse_seed_dir
+from digests.ingest.sources_file import SourceConfig, load_sources
+from digests.locks import exclusive
+from digests.services import Newsroom
+from digests.store.articles import ArticleRepository
+from digests.store.db import session_scope
+from digests.store.models import Article, Source, SourceKind
+from digests.store.sources import SourceRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What one poll of one source did."""
+
+    name: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    consecutive_failures: int = 0
+    # Admins should hear of this source now: it just failed for the third time in a row,
+    # or it just recovered after such an alert.
+    alert: bool = False
+    recovered: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(slots=True)
+class SeedReport:
+    files: int = 0
+    items: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    links: int = 0
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """What a reader got from a source: items, or 'not modified', plus cache validators."""
+
+    items: list[ParsedItem] = field(default_factory=list)
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    fetcher: Fetcher
+    config: SourceConfig
+    etag: str | None
+    last_modified: str | None
+    # Which of these source GUIDs are already stored (so readers fetch only new details).
+    known_guids: Callable[[list[str]], Awaitable[set[str]]]
+
+
+Reader = Callable[[ReadContext], Awaitable[ReadResult]]
+
+
+class SourceFailure(Exception):
+    """Raised by readers for source-specific faults with a user-readable message."""
+
+
+# -- seed documents ---------------------------------------------------------------------------
+def import_seeds(newsroom: Newsroom, directory: Path) -> SeedReport:
+    """Store every item of the seed documents in `directory`; importing twice changes nothing."""
+    report = SeedReport()
+    now = newsroom.clock.now()
+    parsed = list(parse_seed_dir(directory))
+    if not parsed:
+        raise FileNotFoundError(f"no seed documents (*.txt) in {directory}")
+    with session_scope(newsroom.sessions) as session:
+        source = SourceRepository(session).seed_source(str(directory))
+        articles = ArticleRepository(session)
+        related: list[tuple[int, list[str]]] = []
+        for _path, items in parsed:
+            report.files += 1
+            report.items += len(items)
+            result = articles.upsert(items, source_id=source.id, now=now, labels=newsroom.labels)
+            report.new += result.new
+            report.updated += result.updated
+            report.unchanged += result.unchanged
+            related += [
+                (i, it.related) for i, it in zip(result.ids, items, strict=True) if it.related
+            ]
+        for article_id, titles in related:
+            report.links += articles.link_related(article_id, titles)
+    return report
+
+
+# -- polling sources ---------------------------------------------------------------------------
+def readers() -> dict[SourceKind, Reader]:
+    """The reader for each kind of source."""
+    from digests.ingest import readers as r
+
+    return r.READERS
+
+
+def _config_of(source: Source, configs: dict[str, SourceConfig]) -> SourceConfig:
+    return configs.get(source.name) or SourceConfig(
+        name=source.name,
+        kind=source.kind,
+        url=source.url,
+        section=source.section,
+        poll_interval=source.poll_interval,
+    )
+
+
+def _store(
+    newsroom: Newsroom, source_id: int, result: ReadResult | None, error: str | None
+) -> SourceReport:
+    """Record the poll's outcome; another process inserting the same article first (a unique
+    key conflict) is resolved by trying again, which then finds and merges it."""
+    for attempt in range(3):
+        try:
+            with newsroom.write_lock:
+                return _store_once(newsroom, source_id, result, error)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.info("article conflict while storing source %s; retrying", source_id)
+    raise AssertionError("unreachable")
+
+
+def _store_once(
+    newsroom: Newsroom, source_id: int, result: ReadResult | None, error: str | None
+) -> SourceReport:
+    now = newsroom.clock.now()
+    with session_scope(newsroom.sessions) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        report = SourceReport(name=source.name)
+        if error is not None:
+            report.error = error
+            report.alert = SourceRepository.record_failure(source, now, error)
+            report.consecutive_failures = source.consecutive_failures
+            return report
+        assert result is not None
+        report.not_modified = result.not_modified
+        if result.items:
+            stored = ArticleRepository(session).upsert(
+                result.items, source_id=source.id, now=now, labels=newsroom.labels
+            )
+            report.new, report.updated, report.unchanged = (
+                stored.new,
+                stored.updated,
+                stored.unchanged,
+            )
+        report.recovered = SourceRepository.record_success(
+            source, now, result.etag, result.last_modified
+        )
+    return report
+
+
+async def poll_source(
+    newsroom: Newsroom, fetcher: Fetcher, source: Source, config: SourceConfig
+) -> SourceReport:
+    """Poll one source and store what it has; never raises for a source's own faults."""
+
+    async def known(guids: list[str]) -> set[str]:
+        def query() -> set[str]:
+            with session_scope(newsroom.sessions) as session:
+                return set(session.scalars(select(Article.guid).where(Article.guid.in_(guids))))
+
+        return await asyncio.to_thread(query) if guids else set()
+
+    reader = readers().get(source.kind)
+    result: ReadResult | None = None
+    error: str | None = None
+    if reader is None:
+        error = f"sources of kind {source.kind.value!r} are not polled"
+    else:
+        ctx = ReadContext(fetcher, config, source.etag, source.last_modified, known)
+        try:
+            result = await reader(ctx)
+        except (FetchError, FeedError, SourceFailure, ValueError) as exc:
+            error = str(exc) or exc.__class__.__name__
+        except Exception as exc:  # a bug in a parser must not stop the other sources
+            log.exception("unexpected error polling %s", source.name)
+            error = f"unexpected error: {exc.__class__.__name__}: {exc}"
+    if error:
+        log.warning("source %s failed: %s", source.name, error)
+    return await asyncio.to_thread(_store, newsroom, source.id, result, error)
+
+
+def fetch_policy(newsroom: Newsroom) -> FetchPolicy:
+    settings = newsroom.settings
+    return FetchPolicy(
+        timeout=settings.http_timeout,
+        max_bytes=settings.http_max_bytes,
+        user_agent=settings.user_agent,
+    )
+
+
+async def ingest(
+    newsroom: Newsroom,
+    *,
+    only: str | None = None,
+    due_only: bool = False,
+    fetcher: Fetcher | None = None,
+    concurrency: int = 8,
+) -> list[SourceReport]:
+    """Poll the sources of the sources file (all, one by name, or only those due). Scheduled
+    polls (`due_only`) run in one process at a time (an advisory lock on PostgreSQL)."""
+    if due_only:
+        with exclusive(newsroom.engine, "poll-sources") as mine:
+            if not mine:
+                return []
+            return await _ingest(newsroom, None, True, fetcher, concurrency)
+    return await _ingest(newsroom, only, False, fetcher, concurrency)
+
+
+async def _ingest(
+    newsroom: Newsroom,
+    only: str | None,
+    due_only: bool,
+    fetcher: Fetcher | None,
+    concurrency: int,
+) -> list[SourceReport]:
+    configs = {c.name: c for c in load_sources(newsroom.settings.sources_file)}
+    if only is not None and only not in configs:
+        raise KeyError(f"no source named {only!r} in {newsroom.settings.sources_file}")
+
+    def prepare() -> list[Source]:
+        with session_scope(newsroom.sessions) as session:
+            repo = SourceRepository(session)
+            repo.sync(configs.values())
+            if only is not None:
+                found = repo.get(only)
+                return [found] if found else []
+            if due_only:
+                return repo.due(newsroom.clock.now())
+            return [s for s in repo.all() if s.enabled and s.kind is not SourceKind.SEED]
+
+    sources = await asyncio.to_thread(prepare)
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(fetch_policy(newsroom))
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(source: Source) -> SourceReport:
+        async with gate:
+            return await poll_source(newsroom, fetcher, source, _config_of(source, configs))
+
+    try:
+        return list(await asyncio.gather(*(one(s) for s in sources)))
+    finally:
+        if own_fetcher:
+            await fetcher.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    name: str
+    kind: str
+    enabled: bool
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+
+
+def source_health(newsroom: Newsroom) -> list[SourceHealth]:
+    """Every polled source with its health, for admins."""
+    with session_scope(newsroom.sessions) as session:
+        return [
+            SourceHealth(
+                name=s.name,
+                kind=s.kind.value,
+                enabled=s.enabled,
+                last_success_at=s.last_success_at,
+                last_error=s.last_error,
+                last_error_at=s.last_error_at,
+                consecutive_failures=s.consecutive_failures,
+            )
+            for s in SourceRepository(session).all()
+            if s.kind is not SourceKind.SEED
+        ]

@@ -1,0 +1,88 @@
+"""The sources data file (`seeds/sources.toml`): what the bot polls, and how often."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from digests.store.models import SourceKind
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class SourcesFileError(ValueError):
+    """The sources file is unreadable or an entry is wrong; the message names the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    name: str
+    kind: SourceKind
+    url: str
+    section: str | None = None
+    poll_interval: int = 1800  # seconds
+    enabled: bool = True
+    # moh-portal: the portal's category id (MA_DANH_MUC) and how many listing pages to read.
+    category: str | None = None
+    max_pages: int = 3
+    # OpenSSL security level for this source's host only (1 accepts moh.gov.vn's small DH key).
+    tls_security_level: int | None = None
+
+
+def parse_duration(value: object) -> int:
+    """`900`, `"15m"`, `"2h"`, `"1d"` -> seconds."""
+    if isinstance(value, int) and value > 0:
+        return value
+    match = _DURATION.match(str(value))
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"{value!r} is not a duration such as 900, '15m', '2h'")
+    return int(match.group(1)) * _UNIT[match.group(2)]
+
+
+def _entry(raw: dict[str, object], index: int) -> SourceConfig:
+    name = str(raw.get("name") or "").strip()
+    where = f"source #{index + 1}" + (f" ({name})" if name else "")
+    try:
+        if not name:
+            raise ValueError("missing name")
+        kind = SourceKind(str(raw.get("kind", "")))
+        url = str(raw.get("url") or "")
+        if not re.match(r"^https?://", url):
+            raise ValueError(f"url {url!r} is not http(s)")
+        level = raw.get("tls_security_level")
+        if level is not None and level not in (0, 1, 2):
+            raise ValueError("tls_security_level must be 0, 1 or 2")
+        category = raw.get("category")
+        if kind is SourceKind.MOH_PORTAL and not category:
+            raise ValueError("a moh-portal source needs a category")
+        return SourceConfig(
+            name=name,
+            kind=kind,
+            url=url,
+            section=(str(raw["section"]) if raw.get("section") else None),
+            poll_interval=parse_duration(raw.get("poll_interval", 1800)),
+            enabled=bool(raw.get("enabled", True)),
+            category=str(category) if category is not None else None,
+            max_pages=int(raw.get("max_pages", 3)),  # type: ignore[call-overload]
+            tls_security_level=level,  # type: ignore[arg-type]
+        )
+    except (ValueError, TypeError) as exc:
+        raise SourcesFileError(f"{where}: {exc}") from None
+
+
+def load_sources(path: Path) -> list[SourceConfig]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesFileError(f"sources file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourcesFileError(f"sources file {path}: {exc}") from None
+    entries = [_entry(raw, i) for i, raw in enumerate(data.get("source", []))]
+    names = [e.name for e in entries]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise SourcesFileError(f"sources file {path}: duplicate names {sorted(duplicates)}")
+    return entries

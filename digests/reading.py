@@ -1,0 +1,72 @@
+"""Reading use cases: the newest articles of a topic, and search. Results are plain views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from digests.services import Newsroom
+from digests.store.articles import ArticleRepository
+from digests.store.db import session_scope
+from digests.store.models import Article
+from digests.store.search import search_articles
+
+MAX_RESULTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    id: int
+    title: str
+    url: str | None
+    published_at: datetime | None
+    published_has_time: bool
+    first_seen_at: datetime
+    summary: str
+    section: str | None
+    topics: tuple[str, ...]
+    leaders: tuple[str, ...]
+
+
+def article_view(article: Article) -> ArticleView:
+    return ArticleView(
+        id=article.id,
+        title=article.title,
+        url=article.url,
+        published_at=article.published_at,
+        published_has_time=article.published_has_time,
+        first_seen_at=article.first_seen_at,
+        summary=article.summary,
+        section=article.section,
+        topics=tuple(sorted(t.topic for t in article.topics)),
+        leaders=tuple(sorted(leader.leader for leader in article.leaders)),
+    )
+
+
+def listing(
+    room: Newsroom,
+    *,
+    section: str | None = None,
+    topic: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[tuple[ArticleView, str | None]]:
+    """Stored articles, newest first, each with the name of its source (for `mohbot articles`)."""
+    with session_scope(room.sessions) as session:
+        rows = ArticleRepository(session).list(
+            section=section, topic=topic, since=since, limit=limit
+        )
+        return [(article_view(a), a.source.name if a.source else None) for a in rows]
+
+
+def latest(room: Newsroom, topic: str | None = None, limit: int = 5) -> list[ArticleView]:
+    """The newest articles (of one topic, if given)."""
+    limit = max(1, min(limit, MAX_RESULTS))
+    with session_scope(room.sessions) as session:
+        return [article_view(a) for a in ArticleRepository(session).list(topic=topic, limit=limit)]
+
+
+def search(room: Newsroom, query: str, limit: int = 10) -> list[ArticleView]:
+    """Diacritic-insensitive search, best matches first."""
+    with session_scope(room.sessions) as session:
+        return [article_view(hit.article) for hit in search_articles(session, query, limit=limit)]

@@ -1,0 +1,128 @@
+"""Statistics for admins: subscribers, topics, articles, deliveries; and chart series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from digests.dates import VN_TZ
+from digests.services import Newsroom
+from digests.store.db import session_scope
+from digests.store.models import (
+    Article,
+    ArticleTopic,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Subscriber,
+    Subscription,
+    SubscriptionKind,
+)
+from digests.store.subscribers import SubscriberRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    active: int
+    paused: int
+    blocked: int
+    new_7d: int
+    per_topic: dict[str, int]  # subscribers per topic
+    articles_24h: dict[str, int]  # articles per topic, first seen in the last 24 hours
+    articles_7d: dict[str, int]
+    digests_24h: int  # digest messages delivered in the last 24 hours
+    broadcasts_24h: int
+    failed_24h: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    days: list[date]
+    articles: dict[str, list[int]]  # topic -> count per day
+    subscribers: list[int]  # subscribers registered up to each day
+
+
+def _articles_per_topic(session, since: datetime) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    rows = session.execute(
+        select(ArticleTopic.topic, func.count())
+        .join(Article, Article.id == ArticleTopic.article_id)
+        .where(Article.first_seen_at >= since)
+        .group_by(ArticleTopic.topic)
+    )
+    return {topic: n for topic, n in rows}
+
+
+def _delivered(session, kind: DeliveryKind, since: datetime) -> int:  # type: ignore[no-untyped-def]
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.kind == kind,
+                Delivery.state == DeliveryState.SENT,
+                Delivery.sent_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def collect(room: Newsroom) -> Stats:
+    now = room.clock.now()
+    day_ago, week_ago = now - timedelta(days=1), now - timedelta(days=7)
+    with session_scope(room.sessions) as session:
+        states = SubscriberRepository(session).count_by_state()
+        new_7d = session.scalar(
+            select(func.count()).select_from(Subscriber).where(Subscriber.created_at >= week_ago)
+        )
+        per_topic = dict(
+            session.execute(
+                select(Subscription.key, func.count())
+                .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+                .where(Subscription.kind == SubscriptionKind.TOPIC, Subscriber.active)
+                .group_by(Subscription.key)
+            ).all()
+        )
+        failed = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.state == DeliveryState.FAILED, Delivery.created_at >= day_ago)
+        )
+        return Stats(
+            active=states["active"],
+            paused=states["paused"],
+            blocked=states["blocked"],
+            new_7d=new_7d or 0,
+            per_topic=per_topic,
+            articles_24h=_articles_per_topic(session, day_ago),
+            articles_7d=_articles_per_topic(session, week_ago),
+            digests_24h=_delivered(session, DeliveryKind.DIGEST, day_ago),
+            broadcasts_24h=_delivered(session, DeliveryKind.BROADCAST, day_ago),
+            failed_24h=failed or 0,
+        )
+
+
+def chart_series(room: Newsroom, days: int = 14) -> ChartSeries:
+    """Articles per topic per local day (by first-seen time) and subscribers over time."""
+    now = room.clock.now()
+    today = now.astimezone(VN_TZ).date()
+    span = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    start = datetime.combine(span[0], datetime.min.time(), VN_TZ)
+    with session_scope(room.sessions) as session:
+        rows = session.execute(
+            select(ArticleTopic.topic, Article.first_seen_at)
+            .join(Article, Article.id == ArticleTopic.article_id)
+            .where(Article.first_seen_at >= start)
+        ).all()
+        created = list(session.scalars(select(Subscriber.created_at)))
+    index = {d: i for i, d in enumerate(span)}
+    articles: dict[str, list[int]] = {}
+    for topic, seen in rows:
+        i = index.get(seen.astimezone(VN_TZ).date())
+        if i is not None:
+            articles.setdefault(topic, [0] * days)[i] += 1
+    local_created = sorted(c.astimezone(VN_TZ).date() for c in created)
+    subscribers = [sum(1 for c in local_created if c <= d) for d in span]
+    return ChartSeries(days=span, articles=articles, subscribers=subscribers)

@@ -1,0 +1,380 @@
+"""Article repository: deduplicating upsert, listing, relations. All article SQL lives here.
+
+An incoming item is the same article as a stored one when it has the same source GUID, the
+same URL, or the same normalised title published on the same day (or with no date on
+either side). When two versions meet, the fuller text wins: the longer body, a summary that
+is not a truncated listing snippet, a date with a time over a date alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from digests.dates import VN_TZ
+from digests.ingest.items import ParsedItem
+from digests.store.models import Article, ArticleLeader, ArticleLink, ArticleTopic
+from digests.text import fold, title_key
+
+# (title, summary, body, section) -> (topic slugs, leader names)
+Labeler = Callable[[str, str, str, str | None], tuple[Sequence[str], Sequence[str]]]
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_ids: list[int] = field(default_factory=list)
+    # Incoming item index -> stored article id, for every item.
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ArticleLabels:
+    """How articles get their topics and leaders, and the catalog fingerprint used."""
+
+    labeler: Labeler
+    fingerprint: str
+
+
+@dataclass(slots=True)
+class _NewArticle:
+    """An article about to be inserted in bulk (the same attribute names as `Article`, so the
+    merge rules apply to both)."""
+
+    source_id: int | None
+    url: str | None
+    guid: str | None
+    title: str
+    title_key: str
+    summary: str
+    body: str
+    section: str | None
+    published_at: datetime | None
+    published_has_time: bool
+    first_seen_at: datetime
+    updated_at: datetime
+    content_hash: str
+    id: int | None = None
+
+    def row(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__ if name != "id"}  # type: ignore[attr-defined]
+
+
+def content_hash(title: str, summary: str, body: str) -> str:
+    return hashlib.sha256("\x1f".join((title, summary, body)).encode()).hexdigest()
+
+
+def _is_snippet(text: str) -> bool:
+    return text.endswith(("...", "…"))
+
+
+def _day(item_or_article: ParsedItem | Article | _NewArticle) -> date | None:
+    """The local (Vietnamese) publication day, the unit in which titles are compared."""
+    if isinstance(item_or_article, ParsedItem):
+        moment = item_or_article.published.at if item_or_article.published else None
+    else:
+        moment = item_or_article.published_at
+    return moment.astimezone(VN_TZ).date() if moment else None
+
+
+def _fuller_summary(old: str, new: str) -> str:
+    if not new:
+        return old
+    if not old:
+        return new
+    if _is_snippet(old) and not _is_snippet(new):
+        return new
+    if _is_snippet(new) and not _is_snippet(old):
+        return old
+    return new if len(new) > len(old) else old
+
+
+def _apply(article: Article | _NewArticle, item: ParsedItem) -> None:
+    """Merge `item` into `article`: the fuller text wins."""
+    if len(item.body) > len(article.body):
+        article.body = item.body
+    article.summary = _fuller_summary(article.summary, item.summary)
+    if item.published and (
+        article.published_at is None or (item.published.has_time and not article.published_has_time)
+    ):
+        article.published_at = item.published.at
+        article.published_has_time = item.published.has_time
+    article.section = article.section or item.section
+    article.url = article.url or item.url
+    article.guid = article.guid or item.guid
+
+
+def _search_fields(article: Article) -> None:
+    article.search_title = fold(article.title)
+    article.search_text = fold(f"{article.title}\n{article.summary}\n{article.body}")
+
+
+def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
+    if labels is None:
+        return
+    topics, leaders = labels.labeler(article.title, article.summary, article.body, article.section)
+    article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
+    article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
+    article.classified_with = labels.fingerprint
+
+
+class ArticleRepository:
+    """Reads and writes articles within a caller-owned session (the caller commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- lookups -----------------------------------------------------------------
+    def _candidates(self, items: Sequence[ParsedItem], keys: set[str]) -> list[Article]:
+        guids = {i.guid for i in items if i.guid}
+        urls = {i.url for i in items if i.url}
+        found: dict[int, Article] = {}
+        for column, values in (
+            (Article.guid, guids),
+            (Article.url, urls),
+            (Article.title_key, keys),
+        ):
+            ordered = sorted(values)
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = ordered[start : start + _CHUNK]
+                for article in self.session.scalars(select(Article).where(column.in_(chunk))):
+                    found[article.id] = article
+        return list(found.values())
+
+    def upsert(
+        self,
+        items: Iterable[ParsedItem],
+        *,
+        source_id: int | None,
+        now: datetime,
+        labels: ArticleLabels | None = None,
+    ) -> UpsertResult:
+        """Store new items, merge known ones; returns counts and the ids of every item."""
+        items = list(items)
+        result = UpsertResult()
+        by_guid: dict[str, Article] = {}
+        by_url: dict[str, Article] = {}
+        by_key: dict[str, list[Article]] = {}
+
+        def index(article: Article) -> None:
+            if article.guid:
+                by_guid[article.guid] = article
+            if article.url:
+                by_url[article.url] = article
+            by_key.setdefault(article.title_key, []).append(article)
+
+        keys = [title_key(i.title) for i in items]
+        for article in self._candidates(items, set(keys)):
+            index(article)
+
+        pending: list[_NewArticle] = []
+        touched: list[Article] = []
+        targets: list[Article | _NewArticle] = []
+        for item, key in zip(items, keys, strict=True):
+            article = (item.guid and by_guid.get(item.guid)) or (item.url and by_url.get(item.url))
+            if not article:
+                day = _day(item)
+                for candidate in by_key.get(key, ()):
+                    other = _day(candidate)
+                    if day is None or other is None or day == other:
+                        article = candidate
+                        break
+            if article:
+                before = article.content_hash
+                _apply(article, item)
+                article.content_hash = content_hash(article.title, article.summary, article.body)
+                if isinstance(article, Article) and not any(article is a for a in touched):
+                    if article.content_hash != before:
+                        article.updated_at = now
+                        touched.append(article)
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+            else:
+                article = _NewArticle(
+                    source_id=source_id,
+                    url=item.url,
+                    guid=item.guid,
+                    title=item.title,
+                    title_key=key,
+                    summary=item.summary,
+                    body=item.body,
+                    section=item.section,
+                    published_at=item.published.at if item.published else None,
+                    published_has_time=bool(item.published and item.published.has_time),
+                    first_seen_at=now,
+                    updated_at=now,
+                    content_hash=content_hash(item.title, item.summary, item.body),
+                )
+                pending.append(article)
+                index(article)  # type: ignore[arg-type]
+            targets.append(article)
+
+        for existing in touched:
+            _search_fields(existing)
+            _set_labels(existing, labels)
+        self._insert(pending, labels)
+        self.session.flush()
+        result.new = len(pending)
+        result.new_ids = [a.id for a in pending if a.id is not None]
+        result.ids = [a.id for a in targets]  # type: ignore[misc]
+        return result
+
+    def _reserve_ids(self, count: int) -> list[int]:
+        """Ids for `count` new articles, so that they can be inserted in one executemany.
+
+        PostgreSQL hands them out from the table's sequence (safe with several processes);
+        SQLite has a single writer and this runs inside its write transaction.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            return list(
+                self.session.scalars(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('articles', 'id')) "
+                        "FROM generate_series(1, :n)"
+                    ),
+                    {"n": count},
+                )
+            )
+        self.session.execute(text("UPDATE articles SET id = id WHERE 0"))  # take the write lock
+        highest = self.session.scalar(select(func.max(Article.id))) or 0
+        return list(range(highest + 1, highest + 1 + count))
+
+    def _insert(self, pending: list[_NewArticle], labels: ArticleLabels | None) -> None:
+        """Insert new articles, their topics and leaders in bulk (Core, not the unit of work)."""
+        if not pending:
+            return
+        rows = []
+        topic_rows: list[tuple[int, list[str]]] = []
+        leader_rows: list[tuple[int, list[str]]] = []
+        for index_, article in enumerate(pending):
+            row = article.row()
+            row["search_title"] = fold(article.title)
+            row["search_text"] = fold(f"{article.title}\n{article.summary}\n{article.body}")
+            row["classified_with"] = labels.fingerprint if labels else None
+            rows.append(row)
+            if labels is not None:
+                topics, leaders = labels.labeler(
+                    article.title, article.summary, article.body, article.section
+                )
+                topic_rows.append((index_, list(dict.fromkeys(topics))))
+                leader_rows.append((index_, list(dict.fromkeys(leaders))))
+        for article, row, new_id in zip(pending, rows, self._reserve_ids(len(rows)), strict=True):
+            article.id = row["id"] = new_id
+        # Core statements on the session's connection: the ORM's bulk layer adds nothing here.
+        connection = self.session.connection()
+        connection.execute(insert(Article.__table__), rows)
+        topics = [
+            {"article_id": pending[i].id, "topic": t} for i, slugs in topic_rows for t in slugs
+        ]
+        leaders = [
+            {"article_id": pending[i].id, "leader": n} for i, names in leader_rows for n in names
+        ]
+        if topics:
+            connection.execute(insert(ArticleTopic.__table__), topics)
+        if leaders:
+            connection.execute(insert(ArticleLeader.__table__), leaders)
+
+    def link_related(self, article_id: int, titles: Iterable[str]) -> int:
+        """Link an article to the stored articles named in its related list; returns links made."""
+        keys = {title_key(t) for t in titles}
+        if not keys:
+            return 0
+        targets = self.session.scalars(
+            select(Article.id).where(Article.title_key.in_(keys), Article.id != article_id)
+        ).all()
+        existing = set(
+            self.session.scalars(
+                select(ArticleLink.related_id).where(ArticleLink.article_id == article_id)
+            )
+        )
+        made = 0
+        for target in targets:
+            if target not in existing:
+                self.session.add(ArticleLink(article_id=article_id, related_id=target))
+                made += 1
+        return made
+
+    def related_ids(self, article_id: int) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(ArticleLink.related_id).where(ArticleLink.article_id == article_id)
+            )
+        )
+
+    # -- reading -----------------------------------------------------------------
+    def list(
+        self,
+        *,
+        section: str | None = None,
+        topic: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Article]:
+        """Newest first: by publication time, undated items last, then by first-seen time."""
+        query = select(Article)
+        if section:
+            query = query.where(Article.section == section)
+        if topic:
+            query = query.where(
+                Article.id.in_(select(ArticleTopic.article_id).where(ArticleTopic.topic == topic))
+            )
+        if since:
+            query = query.where(
+                or_(
+                    Article.published_at >= since,
+                    Article.published_at.is_(None) & (Article.first_seen_at >= since),
+                )
+            )
+        query = query.order_by(
+            Article.published_at.is_(None),
+            Article.published_at.desc(),
+            Article.first_seen_at.desc(),
+            Article.id.desc(),
+        )
+        if limit:
+            query = query.limit(limit)
+        return list(self.session.scalars(query))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Article)) or 0
+
+    def stale(self, fingerprint: str, batch: int = 1000) -> list[Article]:
+        return list(
+            self.session.scalars(
+                select(Article)
+                .where(
+                    or_(Article.classified_with.is_(None), Article.classified_with != fingerprint)
+                )
+                .limit(batch)
+            )
+        )
+
+    def relabel(self, articles: Iterable[Article], labels: ArticleLabels) -> int:
+        count = 0
+        for article in articles:
+            self.session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article.id))
+            self.session.execute(
+                delete(ArticleLeader).where(ArticleLeader.article_id == article.id)
+            )
+            self.session.expire(article, ["topics", "leaders"])
+            topics, leaders = labels.labeler(
+                article.title, article.summary, article.body, article.section
+            )
+            rows_t = [{"article_id": article.id, "topic": t} for t in dict.fromkeys(topics)]
+            rows_l = [{"article_id": article.id, "leader": n} for n in dict.fromkeys(leaders)]
+            if rows_t:
+                self.session.execute(insert(ArticleTopic), rows_t)
+            if rows_l:
+                self.session.execute(insert(ArticleLeader), rows_l)
+            article.classified_with = labels.fingerprint
+            count += 1
+        return count

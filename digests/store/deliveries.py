@@ -1,0 +1,215 @@
+"""The delivery ledger's SQL: queue, claim (row locks on PostgreSQL), mark, recover, count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from digests.store.models import (
+    Broadcast,
+    BroadcastState,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Subscriber,
+)
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def queue_digest(
+        self,
+        *,
+        subscriber_id: int,
+        chat_id: int,
+        day: date,
+        parts: list[str],
+        article_ids: list[int],
+        now: datetime,
+    ) -> Delivery:
+        delivery = Delivery(
+            kind=DeliveryKind.DIGEST,
+            subscriber_id=subscriber_id,
+            chat_id=chat_id,
+            digest_date=day,
+            parts=parts,
+            parts_sent=0,
+            state=DeliveryState.QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            article_ids=article_ids,
+        )
+        self.session.add(delivery)
+        return delivery
+
+    def digests_on(self, days: dict[int, date]) -> set[tuple[int, date]]:
+        """Which of these (subscriber, day) digests exist already: one query for a batch."""
+        if not days:
+            return set()
+        rows = self.session.execute(
+            select(Delivery.subscriber_id, Delivery.digest_date).where(
+                Delivery.kind == DeliveryKind.DIGEST,
+                Delivery.subscriber_id.in_(list(days)),
+                Delivery.digest_date >= min(days.values()),
+            )
+        )
+        return {(sid, day) for sid, day in rows if days.get(sid) == day}
+
+    def queue_many(self, rows: list[dict[str, object]]) -> None:
+        """Queue many deliveries at once (Core executemany)."""
+        if rows:
+            self.session.connection().execute(insert(Delivery.__table__), rows)
+
+    def move_schedules(self, rows: list[dict[str, object]]) -> None:
+        """Set many subscribers' next digest time and last digest at once (keyed by `sid`)."""
+        if not rows:
+            return
+        table = Subscriber.__table__
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("sid"))
+            .values(
+                next_digest_at=bindparam("next_digest_at"),
+                last_digest_date=bindparam("last_digest_date"),
+                last_digest_at=bindparam("last_digest_at"),
+            ),
+            rows,
+        )
+        self.session.expire_all()
+
+    def digest_exists(self, subscriber_id: int, day: date) -> bool:
+        return (
+            self.session.scalar(
+                select(Delivery.id).where(
+                    Delivery.subscriber_id == subscriber_id,
+                    Delivery.kind == DeliveryKind.DIGEST,
+                    Delivery.digest_date == day,
+                )
+            )
+            is not None
+        )
+
+    def claim(self, worker: str, now: datetime, limit: int) -> list[Delivery]:
+        """Take up to `limit` due rows for `worker`: queued -> sending, in one transaction.
+
+        On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so several processes
+        claim disjoint batches; SQLite serialises writers by itself.
+        """
+        query = (
+            select(Delivery)
+            .where(Delivery.state == DeliveryState.QUEUED, Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.session.scalars(query))
+        for row in rows:
+            row.state = DeliveryState.SENDING
+            row.claimed_by = worker
+            row.claimed_at = now
+        return rows
+
+    def recover(self, now: datetime, stale_after: timedelta, worker: str | None = None) -> int:
+        """Put rows left 'sending' by a dead process (or by `worker` before a restart) back in
+        the queue; the parts already sent are remembered, so only in-flight ones can repeat."""
+        condition = Delivery.claimed_at <= now - stale_after
+        if worker is not None:
+            condition = condition | (Delivery.claimed_by == worker)
+        result = self.session.execute(
+            update(Delivery)
+            .where(Delivery.state == DeliveryState.SENDING, condition)
+            .values(
+                state=DeliveryState.QUEUED, claimed_by=None, claimed_at=None, next_attempt_at=now
+            )
+        )
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        return self.session.get(Delivery, delivery_id)
+
+    def pending(self) -> int:
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]))
+            )
+            or 0
+        )
+
+    def counts(
+        self,
+        *,
+        kind: DeliveryKind | None = None,
+        broadcast_id: int | None = None,
+        since: datetime | None = None,
+    ) -> dict[DeliveryState, int]:
+        query = select(Delivery.state, func.count()).group_by(Delivery.state)
+        if kind is not None:
+            query = query.where(Delivery.kind == kind)
+        if broadcast_id is not None:
+            query = query.where(Delivery.broadcast_id == broadcast_id)
+        if since is not None:
+            query = query.where(Delivery.created_at >= since)
+        counts = dict.fromkeys(DeliveryState, 0)
+        for state, n in self.session.execute(query):
+            counts[state] = n
+        return counts
+
+    def mark_progress(self, marks: list[dict[str, object]]) -> None:
+        """Record sent parts for many rows in one statement (keyed by `delivery_id`)."""
+        table = Delivery.__table__
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("delivery_id"))
+            .values(
+                parts_sent=bindparam("parts_sent"),
+                telegram_message_id=bindparam("telegram_message_id"),
+                state=bindparam("state"),
+                sent_at=bindparam("sent_at"),
+                attempts=bindparam("attempts"),
+                last_error=None,
+            ),
+            marks,
+        )
+
+    def in_state(self, state: DeliveryState) -> list[Delivery]:
+        return list(self.session.scalars(select(Delivery).where(Delivery.state == state)))
+
+    def by_ids(self, ids: Sequence[int]) -> list[Delivery]:
+        return list(self.session.scalars(select(Delivery).where(Delivery.id.in_(list(ids)))))
+
+    def cancel_unsent(self, broadcast_id: int) -> int:
+        """Withdraw a broadcast's rows that were not sent: queued, or claimed but untouched."""
+        result = self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.broadcast_id == broadcast_id,
+                (Delivery.state == DeliveryState.QUEUED)
+                | ((Delivery.state == DeliveryState.SENDING) & (Delivery.parts_sent == 0)),
+            )
+            .values(state=DeliveryState.CANCELLED)
+        )
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+    def cancelled_broadcasts(self) -> set[int]:
+        return set(
+            self.session.scalars(
+                select(Broadcast.id).where(Broadcast.state == BroadcastState.CANCELLED)
+            )
+        )
+
+    def failed(self, limit: int = 20) -> Iterable[Delivery]:
+        return self.session.scalars(
+            select(Delivery)
+            .where(Delivery.state == DeliveryState.FAILED)
+            .order_by(Delivery.id.desc())
+            .limit(limit)
+        )

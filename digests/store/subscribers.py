@@ -1,0 +1,109 @@
+"""Subscriber repository: chats, their settings and subscriptions. All subscriber SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from digests.store.models import (
+    ChatKind,
+    Delivery,
+    Subscriber,
+    Subscription,
+    SubscriptionKind,
+)
+
+
+class SubscriberRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, chat_id: int) -> Subscriber | None:
+        return self.session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+
+    def create(
+        self,
+        chat_id: int,
+        *,
+        kind: ChatKind,
+        language: str,
+        timezone: str,
+        digest_time: object,
+        title: str | None,
+        now: datetime,
+    ) -> Subscriber:
+        subscriber = Subscriber(
+            chat_id=chat_id,
+            kind=kind,
+            language=language,
+            timezone=timezone,
+            digest_time=digest_time,
+            title=title,
+            created_at=now,
+            paused=False,
+            active=True,
+        )
+        self.session.add(subscriber)
+        self.session.flush()
+        return subscriber
+
+    def add_subscription(self, subscriber: Subscriber, kind: SubscriptionKind, key: str) -> bool:
+        if any(s.kind is kind and s.key == key for s in subscriber.subscriptions):
+            return False
+        subscriber.subscriptions.append(Subscription(kind=kind, key=key))
+        return True
+
+    def remove_subscription(self, subscriber: Subscriber, kind: SubscriptionKind, key: str) -> bool:
+        for sub in list(subscriber.subscriptions):
+            if sub.kind is kind and sub.key == key:
+                subscriber.subscriptions.remove(sub)
+                return True
+        return False
+
+    def delete(self, subscriber: Subscriber) -> None:
+        """Remove the chat and everything stored about it."""
+        self.session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
+        self.session.delete(subscriber)
+
+    def deactivate(self, chat_id: int, reason: str) -> bool:
+        subscriber = self.get(chat_id)
+        if subscriber is None or not subscriber.active:
+            return False
+        subscriber.active = False
+        subscriber.inactive_reason = reason[:255]
+        return True
+
+    def audience(
+        self, topics: Iterable[str] = (), leaders: Iterable[str] = (), everyone: bool = False
+    ) -> list[Subscriber]:
+        """Active subscribers of any of the topics or leaders (or all active ones)."""
+        query = select(Subscriber).where(Subscriber.active)
+        if not everyone:
+            topics, leaders = list(topics), list(leaders)
+            wanted = select(Subscription.subscriber_id).where(
+                (
+                    (Subscription.kind == SubscriptionKind.TOPIC)
+                    & Subscription.key.in_(topics or [""])
+                )
+                | (
+                    (Subscription.kind == SubscriptionKind.LEADER)
+                    & Subscription.key.in_(leaders or [""])
+                )
+            )
+            query = query.where(Subscriber.id.in_(wanted))
+        return list(self.session.scalars(query.order_by(Subscriber.id)))
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Subscriber.active, Subscriber.paused, func.count()).group_by(
+                Subscriber.active, Subscriber.paused
+            )
+        ).all()
+        counts = {"active": 0, "paused": 0, "blocked": 0}
+        for active, paused, n in rows:
+            key = "blocked" if not active else ("paused" if paused else "active")
+            counts[key] += n
+        return counts

@@ -1,0 +1,205 @@
+"""Subscription use cases: register a chat, follow topics and leaders, change settings,
+forget a chat. Each function is one unit of work; callers get plain `SubscriberView`s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digests.schedule import next_occurrence
+from digests.services import Newsroom
+from digests.store.db import session_scope
+from digests.store.models import ChatKind, Subscriber, SubscriptionKind
+from digests.store.subscribers import SubscriberRepository
+
+DEFAULT_TOPIC = "leadership"
+LANGUAGES = ("vi", "en")
+
+
+class SubscriptionError(Exception):
+    """A request that cannot be done; `key` names the message shown to the user."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberView:
+    chat_id: int
+    kind: ChatKind
+    language: str
+    timezone: str
+    digest_time: time
+    paused: bool
+    active: bool
+    topics: tuple[str, ...]
+    leaders: tuple[str, ...]
+
+
+def _view(subscriber: Subscriber) -> SubscriberView:
+    subs = subscriber.subscriptions
+    return SubscriberView(
+        chat_id=subscriber.chat_id,
+        kind=subscriber.kind,
+        language=subscriber.language,
+        timezone=subscriber.timezone,
+        digest_time=subscriber.digest_time,
+        paused=subscriber.paused,
+        active=subscriber.active,
+        topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
+        leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
+    )
+
+
+def language_from_code(code: str | None) -> str:
+    """Telegram's `language_code` to one of ours: English for en*, Vietnamese otherwise."""
+    return "en" if code and code.lower().startswith("en") else "vi"
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    subscriber: SubscriberView
+    created: bool
+
+
+def register(
+    room: Newsroom,
+    chat_id: int,
+    *,
+    kind: ChatKind = ChatKind.PRIVATE,
+    language_code: str | None = None,
+    title: str | None = None,
+) -> Registration:
+    """Register a chat (subscribed to leadership activities by default), or reactivate it."""
+    with session_scope(room.sessions) as session:
+        repo = SubscriberRepository(session)
+        subscriber = repo.get(chat_id)
+        if subscriber is not None:
+            if not subscriber.active:
+                subscriber.active, subscriber.inactive_reason = True, None
+                _reschedule(subscriber, room)
+            return Registration(_view(subscriber), False)
+        subscriber = repo.create(
+            chat_id,
+            kind=kind,
+            language=language_from_code(language_code),
+            timezone=room.settings.timezone,
+            digest_time=room.settings.digest_time,
+            title=title,
+            now=room.clock.now(),
+        )
+        repo.add_subscription(subscriber, SubscriptionKind.TOPIC, DEFAULT_TOPIC)
+        _reschedule(subscriber, room)
+        session.flush()
+        return Registration(_view(subscriber), True)
+
+
+def _reschedule(subscriber: Subscriber, room: Newsroom) -> None:
+    subscriber.next_digest_at = next_occurrence(
+        room.clock.now(), subscriber.digest_time, subscriber.timezone
+    )
+
+
+def get(room: Newsroom, chat_id: int) -> SubscriberView | None:
+    with session_scope(room.sessions) as session:
+        subscriber = SubscriberRepository(session).get(chat_id)
+        return _view(subscriber) if subscriber else None
+
+
+def _change(room: Newsroom, chat_id: int, change: object) -> tuple[SubscriberView, bool]:
+    with session_scope(room.sessions) as session:
+        repo = SubscriberRepository(session)
+        subscriber = repo.get(chat_id)
+        if subscriber is None:
+            raise SubscriptionError("not_registered")
+        changed = change(repo, subscriber)  # type: ignore[operator]
+        session.flush()
+        return _view(subscriber), bool(changed)
+
+
+def follow(
+    room: Newsroom, chat_id: int, kind: SubscriptionKind, key: str
+) -> tuple[SubscriberView, bool]:
+    """Subscribe to a topic or follow a leader; the bool says whether anything changed."""
+    return _change(room, chat_id, lambda repo, s: repo.add_subscription(s, kind, key))
+
+
+def unfollow(
+    room: Newsroom, chat_id: int, kind: SubscriptionKind, key: str
+) -> tuple[SubscriberView, bool]:
+    return _change(room, chat_id, lambda repo, s: repo.remove_subscription(s, kind, key))
+
+
+def toggle(
+    room: Newsroom, chat_id: int, kind: SubscriptionKind, key: str
+) -> tuple[SubscriberView, bool]:
+    """Flip one subscription; the bool is True when it is now on."""
+
+    def flip(repo: SubscriberRepository, subscriber: Subscriber) -> bool:
+        if repo.remove_subscription(subscriber, kind, key):
+            return False
+        return repo.add_subscription(subscriber, kind, key)
+
+    view, now_on = _change(room, chat_id, flip)
+    return view, now_on
+
+
+def _setter(attribute: str, value: object, room: Newsroom | None = None):  # type: ignore[no-untyped-def]
+    """A change of one setting; with `room`, the next digest is rescheduled from now."""
+
+    def apply(_repo: SubscriberRepository, subscriber: Subscriber) -> bool:
+        changed = getattr(subscriber, attribute) != value
+        setattr(subscriber, attribute, value)
+        if room is not None:
+            _reschedule(subscriber, room)
+        return changed
+
+    return apply
+
+
+def set_language(room: Newsroom, chat_id: int, language: str) -> SubscriberView:
+    if language not in LANGUAGES:
+        raise SubscriptionError("bad_language")
+    return _change(room, chat_id, _setter("language", language))[0]
+
+
+def set_digest_time(room: Newsroom, chat_id: int, at: time) -> SubscriberView:
+    return _change(
+        room, chat_id, _setter("digest_time", at.replace(second=0, microsecond=0), room)
+    )[0]
+
+
+def set_timezone(room: Newsroom, chat_id: int, zone: str) -> SubscriberView:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriptionError("bad_timezone") from None
+    return _change(room, chat_id, _setter("timezone", zone, room))[0]
+
+
+def set_paused(room: Newsroom, chat_id: int, paused: bool) -> SubscriberView:
+    return _change(room, chat_id, _setter("paused", paused, room))[0]
+
+
+def forget(room: Newsroom, chat_id: int) -> bool:
+    """Delete the chat and all its data; False when there was nothing to delete."""
+    with session_scope(room.sessions) as session:
+        repo = SubscriberRepository(session)
+        subscriber = repo.get(chat_id)
+        if subscriber is None:
+            return False
+        repo.delete(subscriber)
+        return True
+
+
+def mark_unreachable(room: Newsroom, chat_id: int, reason: str) -> bool:
+    """Telegram said the bot is blocked, the user deactivated or the bot kicked."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).deactivate(chat_id, reason)
+
+
+def active_chat_ids(room: Newsroom) -> list[int]:
+    with session_scope(room.sessions) as session:
+        return [s.chat_id for s in SubscriberRepository(session).audience(everyone=True)]

@@ -1,0 +1,82 @@
+"""Vietnamese text normalisation: NFC, cleaning, case and diacritic folding, syllables.
+
+Every piece of text that enters the database goes through `clean_text`; every
+comparison of what users type goes through `fold`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_ZERO_WIDTH = re.compile(r"[\u200c\u200d\u2060]")
+# A syllable: a run of letters and digits (Vietnamese words are written as syllables).
+_SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def nfc(text: str) -> str:
+    """Compose Unicode: NFD input (decomposed diacritics) becomes NFC."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_text(text: str | None) -> str:
+    """Decode HTML entities, compose to NFC and collapse all whitespace to single spaces."""
+    if not text:
+        return ""
+    text = html.unescape(text)
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return nfc(text).strip()
+
+
+def clean_paragraphs(text: str | None) -> str:
+    """Like `clean_text` but keeps paragraph breaks (one newline between non-empty lines)."""
+    if not text:
+        return ""
+    lines = (clean_text(line) for line in text.replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _fold_table() -> dict[int, int | None]:
+    """Every precomposed Latin letter to its base letter, combining marks to nothing."""
+    table: dict[int, int | None] = {ord("đ"): ord("d"), ord("Đ"): ord("D"), ord("ð"): ord("d")}
+    for code in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)):
+        base = unicodedata.normalize("NFD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = ord(base)
+    for code in range(0x0300, 0x0370):  # combining diacritical marks (NFD input)
+        table[code] = None
+    return table
+
+
+_DIACRITICS = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive key: 'Chuyển đổi Số' -> 'chuyen doi so' (NFC or NFD)."""
+    return text.translate(_DIACRITICS).casefold()
+
+
+def lower(text: str) -> str:
+    """NFC and case-folded, diacritics kept: the key for matching Vietnamese phrases exactly."""
+    return nfc(text).casefold()
+
+
+def syllables(text: str) -> list[str]:
+    """Split text into syllable tokens (letters and digits), in order."""
+    return _SYLLABLE.findall(text)
+
+
+def title_key(title: str) -> str:
+    """The normalised title used to recognise the same article from two places."""
+    return " ".join(syllables(fold(clean_text(title))))
+
+
+def truncate(text: str, limit: int) -> str:
+    """Shorten `text` to at most `limit` characters on a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(" ,.;:") + "…"

@@ -1,0 +1,145 @@
+"""The topic catalog (`seeds/topics.toml`) as frozen dataclasses, validated on load."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from digests.config import PROJECT_ROOT
+
+DEFAULT_PATH = PROJECT_ROOT / "seeds" / "topics.toml"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+
+
+class CatalogError(ValueError):
+    """The catalog file is wrong; the message names the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    name_vi: str
+    name_en: str
+    description_vi: str
+    description_en: str
+    aliases: tuple[str, ...]
+    strong: tuple[str, ...]
+    weak: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Leader:
+    slug: str
+    name: str
+    title_vi: str
+    title_en: str
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LeadershipRule:
+    titles: tuple[str, ...]
+    actions: tuple[str, ...]
+    action_exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    topics: tuple[Topic, ...]
+    leaders: tuple[Leader, ...]
+    rule: LeadershipRule
+    fingerprint: str
+
+    def topic(self, slug: str) -> Topic | None:
+        return next((t for t in self.topics if t.slug == slug), None)
+
+    def leader(self, key: str) -> Leader | None:
+        """A leader by slug or by name as written in the catalog."""
+        return next((x for x in self.leaders if key in (x.slug, x.name)), None)
+
+
+def _strings(entry: dict[str, object], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CatalogError(f"{where}: {key} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _text(entry: dict[str, object], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogError(f"{where}: missing {key}")
+    return value.strip()
+
+
+def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
+    topics: list[Topic] = []
+    for index, entry in enumerate(data.get("topic", [])):  # type: ignore[arg-type]
+        where = f"topic #{index + 1}"
+        slug = _text(entry, "slug", where)
+        where = f"topic {slug!r}"
+        if not _SLUG.match(slug):
+            raise CatalogError(f"{where}: a slug is lower-case letters, digits and hyphens")
+        topics.append(
+            Topic(
+                slug=slug,
+                name_vi=_text(entry, "vi", where),
+                name_en=_text(entry, "en", where),
+                description_vi=str(entry.get("description_vi", "")),
+                description_en=str(entry.get("description_en", "")),
+                aliases=_strings(entry, "aliases", where),
+                strong=_strings(entry, "strong", where),
+                weak=_strings(entry, "weak", where),
+                exclude=_strings(entry, "exclude", where),
+            )
+        )
+    leaders: list[Leader] = []
+    for index, entry in enumerate(data.get("leader", [])):  # type: ignore[arg-type]
+        where = f"leader #{index + 1}"
+        slug = _text(entry, "slug", where)
+        name = _text(entry, "name", f"leader {slug!r}")
+        variants = _strings(entry, "variants", f"leader {slug!r}")
+        leaders.append(
+            Leader(
+                slug=slug,
+                name=name,
+                title_vi=_text(entry, "title_vi", f"leader {slug!r}"),
+                title_en=_text(entry, "title_en", f"leader {slug!r}"),
+                variants=tuple(dict.fromkeys((name, *variants))),
+            )
+        )
+    for kind, slugs in (("topic", [t.slug for t in topics]), ("leader", [x.slug for x in leaders])):
+        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicates:
+            raise CatalogError(f"duplicate {kind} slugs: {', '.join(duplicates)}")
+    if not topics:
+        raise CatalogError("the catalog has no topics")
+    rule = data.get("leadership_rule", {})
+    assert isinstance(rule, dict)
+    return Catalog(
+        topics=tuple(topics),
+        leaders=tuple(leaders),
+        rule=LeadershipRule(
+            titles=_strings(rule, "titles", "leadership_rule"),
+            actions=_strings(rule, "actions", "leadership_rule"),
+            action_exclude=_strings(rule, "action_exclude", "leadership_rule"),
+        ),
+        fingerprint=fingerprint,
+    )
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    path = path or DEFAULT_PATH
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(f"topic catalog {path} not found") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"topic catalog {path}: {exc}") from None
+    return parse_catalog(data, hashlib.sha256(raw).hexdigest()[:16])

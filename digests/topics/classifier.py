@@ -1,0 +1,271 @@
+"""The classifier: topics (multi-label) and leaders of an article, deterministic and able to
+explain itself.
+
+Text is NFC-normalised and split into syllables; catalog phrases match whole syllable runs
+only (a phrase never matches inside a longer word), case-folded but with diacritics, since
+diacritics tell Vietnamese words apart. Phrases written in capitals are acronyms and match
+only in capitals. When a text carries no diacritics at all, phrases are compared folded.
+
+Scores: a strong phrase counts 4 in the title, 2 in the lead (summary, or first paragraph),
+0.5 per occurrence in the rest of the body (at most 3 from the body); weak phrases 1.5, 0.75
+and 0.2. A topic needs 4. The article's own section gives its topic outright, and the
+leadership rule (titles + action verbs, or a quoted leader) gives `leadership`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from digests.text import fold, syllables
+from digests.topics.catalog import Catalog
+
+_SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
+_HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
+THRESHOLD = 4.0
+WEIGHTS = {"title": (4.0, 1.5), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
+BODY_CAP = 3.0
+LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
+LEADERSHIP = "leadership"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    phrase: str
+    field: str  # title, lead, body, section, rule
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    topics: list[str]
+    leaders: list[str]
+    explain: dict[str, list[Evidence]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    tokens: tuple[str, ...]
+    original: tuple[str, ...]
+    text: str
+    owner: str  # topic slug, leader name, or a rule part ("title", "action")
+    kind: str  # strong, weak, exclude, leader, rule-title, rule-action
+    exact_case: bool
+
+
+def _is_acronym(phrase: str) -> bool:
+    letters = [c for c in phrase if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+class _Index:
+    """Phrases by their first syllable, for one scan of the text per field."""
+
+    def __init__(self, phrases: Iterable[_Phrase]) -> None:
+        self.by_first: dict[str, list[_Phrase]] = {}
+        for phrase in phrases:
+            if phrase.tokens:
+                self.by_first.setdefault(phrase.tokens[0], []).append(phrase)
+        for candidates in self.by_first.values():
+            candidates.sort(key=lambda p: -len(p.tokens))
+
+    def scan(self, lowered: list[str], original: list[str]) -> list[tuple[int, _Phrase]]:
+        found = []
+        n = len(lowered)
+        for i, token in enumerate(lowered):
+            for phrase in self.by_first.get(token, ()):
+                end = i + len(phrase.tokens)
+                if end > n or tuple(lowered[i:end]) != phrase.tokens:
+                    continue
+                if phrase.exact_case and tuple(original[i:end]) != tuple(syllables(phrase.text)):
+                    continue
+                found.append((i, phrase))
+        return found
+
+
+def _tokens(text: str, folded: bool) -> tuple[list[str], list[str]]:
+    """Syllables as written (for acronyms) and compared (case-folded, or also folded)."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    original = _SYLLABLE.findall(text)
+    lowered = _SYLLABLE.findall(fold(text) if folded else text.casefold())
+    if len(lowered) != len(original):  # casefold changed a token's shape (e.g. "ß"): be exact
+        lowered = [fold(t) if folded else t.casefold() for t in original]
+    return lowered, original
+
+
+def _phrase(text: str, owner: str, kind: str, folded: bool) -> _Phrase:
+    exact = _is_acronym(text) and kind != "leader"
+    original = tuple(syllables(unicodedata.normalize("NFC", text)))
+    tokens = tuple(fold(t) if folded else t.casefold() for t in original)
+    return _Phrase(tokens, original, text, owner, kind, exact)
+
+
+class Classifier:
+    """Compiled once per catalog; `classify` is pure and fast."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._indexes = {folded: self._build(folded) for folded in (False, True)}
+
+    def _build(self, folded: bool) -> _Index:
+        phrases: list[_Phrase] = []
+        for topic in self.catalog.topics:
+            for kind, texts in (
+                ("strong", topic.strong),
+                ("weak", topic.weak),
+                ("exclude", topic.exclude),
+            ):
+                phrases += [_phrase(t, topic.slug, kind, folded) for t in texts]
+        for leader in self.catalog.leaders:
+            phrases += [_phrase(v, leader.name, "leader", folded) for v in leader.variants]
+        phrases += [_phrase(t, "title", "rule-title", folded) for t in self.catalog.rule.titles]
+        phrases += [_phrase(t, "action", "rule-action", folded) for t in self.catalog.rule.actions]
+        phrases += [
+            _phrase(t, "action", "rule-exclude", folded) for t in self.catalog.rule.action_exclude
+        ]
+        return _Index(phrases)
+
+    def classify(
+        self, title: str, summary: str = "", body: str = "", section: str | None = None
+    ) -> Classification:
+        title, summary, body = title or "", summary or "", body or ""
+        # No diacritics anywhere (typed without them): compare folded.
+        folded = not any(_HAS_DIACRITIC.search(t) for t in (title, summary, body))
+        index = self._indexes[folded]
+        paragraphs = [p for p in body.split("\n") if p.strip()]
+        if summary.strip():
+            lead, rest = summary, body
+            if paragraphs and paragraphs[0].strip() == summary.strip():
+                rest = "\n".join(paragraphs[1:])
+        else:
+            lead, rest = (paragraphs[0], "\n".join(paragraphs[1:])) if paragraphs else ("", "")
+
+        scores: dict[str, float] = {}
+        body_scores: dict[str, float] = {}
+        evidence: dict[str, list[Evidence]] = {}
+        leaders: list[str] = []
+        leadership_hits: list[Evidence] = []
+
+        for field_name, text in (("title", title), ("lead", lead), ("body", rest)):
+            if not text:
+                continue
+            lowered, original = _tokens(text, folded)
+            hits = index.scan(lowered, original)
+            excluded: dict[str, list[tuple[int, int]]] = {}
+            for start, phrase in hits:
+                if phrase.kind == "exclude":
+                    excluded.setdefault(phrase.owner, []).append(
+                        (start, start + len(phrase.tokens))
+                    )
+            strong_w, weak_w = WEIGHTS[field_name]
+            claimed: dict[str, list[tuple[int, int]]] = {}
+            for start, phrase in hits:
+                end = start + len(phrase.tokens)
+                if phrase.kind == "leader":
+                    if phrase.owner not in leaders:
+                        leaders.append(phrase.owner)
+                    continue
+                if phrase.kind not in ("strong", "weak"):
+                    continue
+                spans = excluded.get(phrase.owner, [])
+                if any(a <= start < b or a < end <= b for a, b in spans):
+                    continue
+                # A shorter phrase inside a longer match of the same topic adds nothing.
+                taken = claimed.setdefault(phrase.owner, [])
+                if any(a <= start and end <= b for a, b in taken):
+                    continue
+                taken.append((start, end))
+                weight = strong_w if phrase.kind == "strong" else weak_w
+                if field_name == "body":
+                    body_scores[phrase.owner] = body_scores.get(phrase.owner, 0.0) + weight
+                else:
+                    scores[phrase.owner] = scores.get(phrase.owner, 0.0) + weight
+                evidence.setdefault(phrase.owner, []).append(
+                    Evidence(phrase.text, field_name, weight)
+                )
+            if field_name in ("title", "lead") and self._leadership(
+                field_name, text, lowered, hits
+            ):
+                leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
+
+        for topic, score in body_scores.items():
+            scores[topic] = scores.get(topic, 0.0) + min(BODY_CAP, score)
+        if section and self.catalog.topic(section):
+            scores[section] = scores.get(section, 0.0) + THRESHOLD
+            evidence.setdefault(section, []).append(Evidence(section, "section", THRESHOLD))
+        if leadership_hits:
+            scores[LEADERSHIP] = scores.get(LEADERSHIP, 0.0) + THRESHOLD
+            evidence.setdefault(LEADERSHIP, []).extend(leadership_hits)
+
+        topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
+        order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
+        leaders.sort(key=lambda name: order.get(name, 0))
+        return Classification(
+            topics=topics,
+            leaders=leaders,
+            explain={t: evidence.get(t, []) for t in topics},
+        )
+
+    def _leadership(
+        self, field_name: str, text: str, lowered: list[str], hits: list[tuple[int, _Phrase]]
+    ) -> bool:
+        """The title (or the start of the lead) reports what a leader did or said: a leader's
+        title or name, then an action; in a title, a leader quoted before a colon; in the lead,
+        a leader and an action in either order."""
+        limit = LEAD_WINDOW if field_name == "lead" else len(lowered)
+        people = [
+            (s, s + len(p.tokens))
+            for s, p in hits
+            if p.kind in ("rule-title", "leader") and s < limit
+        ]
+        if not people:
+            return False
+        masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
+        actions = [
+            s
+            for s, p in hits
+            if p.kind == "rule-action" and s < limit and not any(a <= s < b for a, b in masked)
+        ]
+        first_person_end = min(end for _s, end in people)
+        if field_name == "lead":
+            return bool(actions)
+        if any(a >= first_person_end for a in actions):
+            return True
+        if ":" in text:
+            before = len(syllables(text.split(":", 1)[0]))
+            return any(start < before for start, _e in people)
+        return False
+
+
+def classify_jsonl(
+    lines: Iterable[str], catalog: Catalog | Classifier, explain: bool = False
+) -> Iterator[str]:
+    """The `mohbot classify` contract: one JSON object in, one out, in the same order."""
+    classifier = catalog if isinstance(catalog, Classifier) else Classifier(catalog)
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("title"), str):
+                raise ValueError("each line must be a JSON object with a string title")
+            result = classifier.classify(
+                item["title"],
+                str(item.get("summary") or ""),
+                str(item.get("body") or ""),
+                item.get("section") if isinstance(item.get("section"), str) else None,
+            )
+        except (ValueError, TypeError) as exc:
+            yield json.dumps({"topics": [], "leaders": [], "error": str(exc)}, ensure_ascii=False)
+            continue
+        out: dict[str, object] = {"topics": result.topics, "leaders": result.leaders}
+        if explain:
+            out["explain"] = {
+                topic: [{"phrase": e.phrase, "field": e.field, "weight": e.weight} for e in items]
+                for topic, items in result.explain.items()
+            }
+        yield json.dumps(out, ensure_ascii=False)

@@ -1,0 +1,45 @@
+"""Classification at storage time: every stored article gets its topics and leaders (leaders
+are stored by slug); a catalog edit makes stored labels stale and `reclassify` redoes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digests.services import Newsroom
+from digests.store.articles import ArticleLabels, ArticleRepository
+from digests.store.db import session_scope
+from digests.topics.catalog import Catalog, load_catalog
+from digests.topics.classifier import Classifier
+
+
+def labels_for(catalog: Catalog) -> ArticleLabels:
+    classifier = Classifier(catalog)
+    slug_of = {leader.name: leader.slug for leader in catalog.leaders}
+
+    def label(
+        title: str, summary: str, body: str, section: str | None
+    ) -> tuple[list[str], list[str]]:
+        result = classifier.classify(title, summary, body, section)
+        return result.topics, [slug_of.get(name, name) for name in result.leaders]
+
+    return ArticleLabels(labeler=label, fingerprint=catalog.fingerprint)
+
+
+def catalog_labels(path: Path) -> ArticleLabels:
+    return labels_for(load_catalog(path))
+
+
+def reclassify(room: Newsroom, *, everything: bool = False, batch: int = 500) -> int:
+    """Re-label stored articles classified with another catalog (or all of them)."""
+    labels = room.labels or catalog_labels(room.settings.topics_file)
+    total = 0
+    fingerprint = "" if everything else labels.fingerprint
+    seen: set[int] = set()
+    while True:
+        with session_scope(room.sessions) as session:
+            repo = ArticleRepository(session)
+            stale = [a for a in repo.stale(fingerprint or "\x00", batch) if a.id not in seen]
+            if not stale:
+                return total
+            seen.update(a.id for a in stale)
+            total += repo.relabel(stale, labels)

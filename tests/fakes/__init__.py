@@ -1,0 +1,1 @@
+"""Fakes that behave like the real thing over real protocols (a fake Telegram Bot API server)."""

@@ -1,0 +1,178 @@
+"""The classifier: whole-syllable matching, NFC/NFD, sections, the leadership rule, leaders,
+explanations, catalog edits, the JSON-lines contract, and quality on the labelled seeds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from digests.config import PROJECT_ROOT
+from digests.topics.catalog import CatalogError, load_catalog
+from digests.topics.classifier import Classifier, classify_jsonl
+
+DATA = PROJECT_ROOT / "tests" / "data"
+CATALOG = load_catalog()
+C = Classifier(CATALOG)
+
+
+def topics(title: str, summary: str = "", body: str = "", section: str | None = None) -> list[str]:
+    return C.classify(title, summary, body, section).topics
+
+
+def test_phrases_match_whole_syllables_only() -> None:
+    assert "food-safety" in topics("Kiểm tra chất lượng sữa cho trẻ em")
+    # "sửa" (repair) is not "sữa" (milk); "thuộc" is not "thuốc"; "lao động" is not TB.
+    assert "food-safety" not in topics("Sửa chữa trụ sở cơ quan")
+    assert "medicines-vaccines" not in topics("Các đơn vị thuộc Bộ Y tế họp giao ban")
+    assert "disease-control" not in topics("Bảo vệ người lao động trong ngành y tế")
+    # "dịch vụ" (service) is not "dịch" (epidemic); "kỷ luật" (discipline) is not "luật".
+    assert "disease-control" not in topics("Nâng cao chất lượng dịch vụ công")
+    assert "law-policy" not in topics("Xử lý kỷ luật cán bộ vi phạm")
+    assert "law-policy" in topics("Quốc hội thông qua Luật Phòng bệnh")
+
+
+def test_acronyms_match_only_in_capitals() -> None:
+    assert "digital-transformation" in topics("Ứng dụng AI trong chẩn đoán hình ảnh")
+    assert "digital-transformation" not in topics("Ai cũng có thể hiến máu cứu người")
+    assert "international" in topics("Bộ trưởng tiếp Trưởng đại diện WHO tại Việt Nam")
+
+
+def test_nfd_input_gives_the_same_result_as_nfc() -> None:
+    title = "Thứ trưởng Bộ Y tế Đỗ Xuân Tuyên kiểm tra an toàn thực phẩm tại Hà Nội"
+    nfc = C.classify(title)
+    nfd = C.classify(unicodedata.normalize("NFD", title))
+    assert (nfc.topics, nfc.leaders) == (nfd.topics, nfd.leaders)
+    assert nfc.topics == ["leadership", "food-safety"] and nfc.leaders == ["Đỗ Xuân Tuyên"]
+
+
+def test_text_without_diacritics_is_matched_folded() -> None:
+    result = C.classify("Bo truong Dao Hong Lan chu tri hop ve chuyen doi so")
+    assert result.topics == ["leadership", "digital-transformation"]
+    assert result.leaders == ["Đào Hồng Lan"]
+
+
+def test_leader_variants() -> None:
+    lower_y = C.classify("Thứ trưởng Bộ y tế Nguyễn Thị Liên Hương đề nghị Cục Bảo trợ xã hội")
+    assert lower_y.leaders == ["Nguyễn Thị Liên Hương"] and "leadership" in lower_y.topics
+    assert C.classify("Bộ trưởng Đào Hồng Lan trao quyết định").leaders == ["Đào Hồng Lan"]
+    two = C.classify(
+        "Họp về chuyển đổi số", "Bộ trưởng Đào Hồng Lan và Thứ trưởng Nguyễn Tri Thức chủ trì"
+    )
+    assert two.leaders == ["Đào Hồng Lan", "Nguyễn Tri Thức"]
+    # A title without a name is leadership but names no leader.
+    nameless = C.classify("Thứ trưởng Bộ Y tế: Liệu pháp miễn dịch mang lại hy vọng")
+    assert nameless.leaders == [] and "leadership" in nameless.topics
+
+
+def test_section_and_leadership_rule() -> None:
+    assert topics("Lễ công bố quyết định", section="leadership")[0] == "leadership"
+    assert "digital-transformation" in topics(
+        "Y tế Thái Nguyên chuyển mình", section="digital-transformation"
+    )
+    # What a top leader did, reported in the lead, makes it leadership.
+    assert "leadership" in topics(
+        "Khởi công khu phức hợp y tế", "Sáng 17/1, Tổng Bí thư Tô Lâm dự lễ khởi công dự án."
+    )
+    # A leader merely mentioned, with no action, does not.
+    assert "leadership" not in topics("Tiểu sử Bộ trưởng qua các thời kỳ")
+    # "tiếp tục" is not "tiếp" (received).
+    assert "leadership" not in topics("Thứ trưởng nghỉ hưu, công việc tiếp tục")
+
+
+def test_title_weighs_more_than_body() -> None:
+    body = "Cuộc họp cũng nhắc tới an toàn thực phẩm trong bữa ăn tập thể."
+    assert "food-safety" not in topics("Hội nghị tổng kết công tác năm 2025", body=body)
+    assert "food-safety" in topics("Hội nghị về an toàn thực phẩm năm 2025")
+
+
+def test_explain_names_the_phrases() -> None:
+    result = C.classify("Ngộ độc thực phẩm sau ăn bánh mì ở Vũng Tàu")
+    phrases = {(e.phrase, e.field) for e in result.explain["food-safety"]}
+    assert ("ngộ độc thực phẩm", "title") in phrases
+
+
+def test_catalog_edit_changes_results(tmp_path: Path) -> None:
+    text = (PROJECT_ROOT / "seeds" / "topics.toml").read_text(encoding="utf-8")
+    text += (
+        '\n[[topic]]\nslug = "mental-health"\nvi = "Sức khỏe tâm thần"\nen = "Mental health"\n'
+        'aliases = ["suc khoe tam than"]\nstrong = ["sức khỏe tâm thần", "trầm cảm"]\nweak = []\n'
+    )
+    edited = tmp_path / "topics.toml"
+    edited.write_text(text, encoding="utf-8")
+    catalog = load_catalog(edited)
+    assert catalog.fingerprint != CATALOG.fingerprint
+    assert (
+        "mental-health"
+        in Classifier(catalog).classify("Gia tăng trầm cảm ở thanh thiếu niên").topics
+    )
+    assert "mental-health" not in C.classify("Gia tăng trầm cảm ở thanh thiếu niên").topics
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[topic]]\nslug = "Bad Slug"\nvi = "x"\nen = "x"\n', "slug"),
+        (
+            '[[topic]]\nslug = "a"\nvi = "x"\nen = "x"\n'
+            '[[topic]]\nslug = "a"\nvi = "y"\nen = "y"\n',
+            "duplicate",
+        ),
+        ('[[topic]]\nslug = "a"\nen = "x"\n', "missing vi"),
+        ("not toml at all [", "topics.toml"),
+    ],
+)
+def test_invalid_catalog_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "topics.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogError, match=message):
+        load_catalog(path)
+
+
+def test_jsonl_contract_keeps_order_and_survives_bad_lines() -> None:
+    lines = [
+        json.dumps({"title": "Ngộ độc thực phẩm ở Vũng Tàu"}),
+        "not json",
+        json.dumps({"summary": "no title"}),
+        json.dumps({"title": "Bộ trưởng Đào Hồng Lan tiếp đại diện UNICEF", "section": None}),
+    ]
+    out = [json.loads(line) for line in classify_jsonl(lines, CATALOG)]
+    assert [o["topics"] for o in out] == [["food-safety"], [], [], ["leadership", "international"]]
+    assert out[3]["leaders"] == ["Đào Hồng Lan"]
+    assert "error" in out[1] and "error" in out[2] and "error" not in out[0]
+
+
+def test_cli_classify_reads_stdin_writes_stdout() -> None:
+    lines = "\n".join(json.dumps({"title": f"Tiêm chủng sởi đợt {i}"}) for i in range(200))
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "classify", "--explain"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == 200
+    assert all(o["topics"] == ["disease-control"] for o in out)
+    assert out[0]["explain"]["disease-control"][0]["field"] == "title"
+
+
+def _micro_f1(path: Path, kind: str) -> float:
+    tp = fp = fn = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        result = C.classify(item["title"], item["summary"], item["body"], item["section"])
+        got, gold = set(getattr(result, kind)), set(item[kind])
+        tp, fp, fn = tp + len(got & gold), fp + len(got - gold), fn + len(gold - got)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_quality_on_the_labelled_seed_items() -> None:
+    path = DATA / "labelled_items.jsonl"
+    assert _micro_f1(path, "topics") >= 0.92
+    assert _micro_f1(path, "leaders") >= 0.98

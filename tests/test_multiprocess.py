@@ -1,0 +1,136 @@
+"""Several processes on one PostgreSQL: three `mohbot worker` processes share 3,000 queued
+deliveries and one overall rate; one is killed in the middle; every delivery is sent exactly
+once except those in flight in the killed process, and no second ever exceeds the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from digests.services import Newsroom
+from digests.store.db import session_scope
+from digests.store.deliveries import DeliveryRepository
+from digests.store.models import ChatKind, Delivery, DeliveryKind, DeliveryState, Subscriber
+from tests.conftest import make_settings
+from tests.fakes.bot_api_server import FakeTelegram
+
+RATE = 300
+CHATS = range(50_000, 53_000)
+
+
+def queue(room: Newsroom) -> None:
+    now = room.clock.now()
+    with session_scope(room.sessions) as session:
+        session.execute(
+            insert(Subscriber),
+            [
+                {
+                    "chat_id": c,
+                    "kind": ChatKind.PRIVATE,
+                    "language": "vi",
+                    "timezone": "Asia/Ho_Chi_Minh",
+                    "digest_time": now.time(),
+                    "paused": False,
+                    "active": True,
+                    "created_at": now,
+                }
+                for c in CHATS
+            ],
+        )
+        session.execute(
+            insert(Delivery),
+            [
+                {
+                    "kind": DeliveryKind.ALERT,
+                    "chat_id": c,
+                    "parts": [f"Thông báo số {c}"],
+                    "parts_sent": 0,
+                    "state": DeliveryState.QUEUED,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "article_ids": [],
+                }
+                for c in CHATS
+            ],
+        )
+
+
+async def test_three_workers_one_killed(pg_database: str, tmp_path: Path) -> None:
+    from tests.conftest import _truncate_all
+
+    _truncate_all(pg_database)
+    room = Newsroom.open(make_settings(pg_database))
+    queue(room)
+    (tmp_path / "sources.toml").write_text("", encoding="utf-8")
+    async with FakeTelegram() as tg:
+        tg.record_requests = False
+        for chat in CHATS:
+            tg.user(chat)
+        env = {
+            **os.environ,
+            "DATABASE_URL": pg_database,
+            "TELEGRAM_BOT_TOKEN": "123:T",
+            "TELEGRAM_API_BASE_URL": tg.base_url,
+            "SEND_RATE": str(RATE),
+            "SOURCES_FILE": str(tmp_path / "sources.toml"),
+        }
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "worker",
+                    "--name",
+                    f"w{i}",
+                    "--deliver-only",
+                    "--stale-after",
+                    "8",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(3)
+        ]
+        try:
+            await tg.wait_for(lambda: len(tg.sent) >= 1000, timeout=60, what="a third sent")
+            workers[1].send_signal(signal.SIGKILL)
+            await asyncio.to_thread(workers[1].wait)
+            await asyncio.sleep(0.5)  # the server answers what the dead process had sent
+            received_at_kill = {m.chat_id for m in tg.sent}
+            with session_scope(room.sessions) as session:
+                left = {
+                    r.chat_id
+                    for r in DeliveryRepository(session).in_state(DeliveryState.SENDING)
+                    if r.claimed_by == "w1"
+                }
+            in_flight = left & received_at_kill
+            await tg.wait_for(
+                lambda: len({m.chat_id for m in tg.sent}) == len(CHATS), timeout=90, what="all"
+            )
+            await asyncio.sleep(0.5)
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                await asyncio.to_thread(worker.wait, 30)
+        received = Counter(m.chat_id for m in tg.sent)
+        assert set(received) == set(CHATS)
+        repeated = {chat for chat, n in received.items() if n > 1}
+        assert repeated <= in_flight, (len(repeated - in_flight), len(in_flight))
+        assert tg.max_in_window(1.0) <= RATE
+        # The two survivors both sent, and took over the dead one's rows.
+        with session_scope(room.sessions) as session:
+            counts = DeliveryRepository(session).counts()
+        assert counts[DeliveryState.SENT] == len(CHATS)
+    room.close()

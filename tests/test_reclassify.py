@@ -1,0 +1,48 @@
+"""Articles are classified when stored; a catalog edit re-classifies them with `reclassify`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digests.config import PROJECT_ROOT
+from digests.ingest.service import import_seeds
+from digests.reading import latest, listing
+from digests.services import Newsroom
+from digests.topics.labels import catalog_labels, reclassify
+
+
+def test_stored_articles_are_classified_and_reclassified(
+    newsroom: Newsroom, tmp_path: Path
+) -> None:
+    import_seeds(newsroom, PROJECT_ROOT / "seeds")
+    food = latest(newsroom, "food-safety", 20)
+    assert len(food) == 5
+    assert {a.title for a in food} >= {
+        "Số ca ngộ độc nghi do ăn bánh mì ở TPHCM tiếp tục tăng mạnh"
+    }
+    leadership = latest(newsroom, "leadership", 20)
+    assert all("leadership" in a.topics for a in leadership) and len(leadership) == 20
+    unicef = [
+        a
+        for a, _source in listing(newsroom)
+        if a.title == "Bộ trưởng Bộ Y tế Đào Hồng Lan tiếp và làm việc với UNICEF"
+    ]
+    assert unicef[0].leaders == ("dao-hong-lan",)
+    assert unicef[0].topics == ("international", "leadership")
+
+    assert reclassify(newsroom) == 0  # nothing stale
+    text = (PROJECT_ROOT / "seeds" / "topics.toml").read_text(encoding="utf-8")
+    text += (
+        '\n[[topic]]\nslug = "bread"\nvi = "Bánh mì"\nen = "Bread"\naliases = []\n'
+        'strong = ["bánh mì"]\nweak = []\n'
+    )
+    edited = tmp_path / "topics.toml"
+    edited.write_text(text, encoding="utf-8")
+    newsroom.labels = catalog_labels(edited)
+    assert reclassify(newsroom) == 82
+    assert reclassify(newsroom) == 0
+    bread = {a.title for a in latest(newsroom, "bread", 20)}
+    assert bread == {
+        "Số ca nghi ngộ độc sau ăn bánh mì lề đường tại Vũng Tàu đã tăng lên 92 ca",
+        "Số ca ngộ độc nghi do ăn bánh mì ở TPHCM tiếp tục tăng mạnh",
+    }
