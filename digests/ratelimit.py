@@ -3,10 +3,11 @@
 `LocalGate` paces one process (a leaky bucket). `DatabaseGate` paces any number of processes
 sharing one PostgreSQL database: the next free sending slot lives in the `rate_limits` table
 and each process reserves a few slots at a time with one atomic UPDATE, timed by the database
-server's clock. Slots are spaced exactly 1/rate apart, so whatever the number of processes
-the overall rate never exceeds the limit; a slot a process reaches late is skipped rather than
-used late, so late sends cannot bunch up with timely ones. A dead process reserves nothing.
-Both gates leave a small margin under the limit for timer jitter.
+server's clock (each process maps that clock onto its own by measuring the offset). Slots are
+spaced exactly 1/rate apart, so whatever the number of processes the overall rate never
+exceeds the limit; a slot a process reaches late is skipped rather than used late, so late
+sends cannot bunch up with timely ones. A dead process reserves nothing. Both gates leave a
+small margin under the limit for timer jitter.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ class RateGate(Protocol):
 
 
 # Slots are spaced a little under the limit so that timer jitter cannot make one second hold
-# more than the limit: 2% in one process, 10% across processes (which also see network jitter
+# more than the limit: 2% in one process, 5% across processes (which also see network jitter
 # between them and the database's clock).
 LOCAL_MARGIN = 0.98
-SHARED_MARGIN = 0.9
+SHARED_MARGIN = 0.95
 # How late a slot may still be used: timer wake-ups are routinely a millisecond or two late,
 # which is harmless; a stall longer than this would turn into a burst, so its slots are skipped.
 MAX_LATENESS = 0.01
+RECALIBRATE_EVERY = 60.0  # seconds between two measurements of the database clock's offset
 
 
 class LocalGate:
@@ -63,9 +65,10 @@ _RESERVE = text(
     UPDATE rate_limits
        SET next_slot = GREATEST(next_slot, clock_timestamp()) + make_interval(secs => :span)
      WHERE name = :name
-    RETURNING EXTRACT(EPOCH FROM (next_slot - make_interval(secs => :span) - clock_timestamp()))
+    RETURNING EXTRACT(EPOCH FROM next_slot - make_interval(secs => :span))
     """
 )
+_DB_NOW = text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")
 _ENSURE = text(
     "INSERT INTO rate_limits (name, next_slot) VALUES (:name, clock_timestamp()) "
     "ON CONFLICT (name) DO NOTHING"
@@ -85,15 +88,32 @@ class DatabaseGate:
         self._lock = asyncio.Lock()
         with session_scope(room.sessions) as session:
             session.execute(_ENSURE, {"name": name})
+        self._offset = self._calibrated = 0.0
+        self._calibrate()
+
+    def _calibrate(self) -> None:
+        """Map the database clock onto this process's monotonic clock: of a few round trips,
+        the quickest bounds the error best (NTP's idea, on a small scale)."""
+        best_rtt, offset = float("inf"), 0.0
+        with self.room.engine.connect() as connection:
+            for _ in range(5):
+                before = time.monotonic()
+                db_now = float(connection.execute(_DB_NOW).scalar_one())
+                after = time.monotonic()
+                if after - before < best_rtt:
+                    best_rtt, offset = after - before, db_now - (before + after) / 2
+        self._offset, self._calibrated = offset, time.monotonic()
 
     def _reserve(self) -> list[float]:
+        if time.monotonic() - self._calibrated > RECALIBRATE_EVERY:
+            self._calibrate()
         span = self.batch * self.interval
         with session_scope(self.room.sessions) as session:
-            offset = float(
-                session.execute(_RESERVE, {"name": self.name, "span": span}).scalar_one()
-            )
-        start = time.monotonic() + offset
-        return [start + i * self.interval for i in range(self.batch)]
+            start = float(session.execute(_RESERVE, {"name": self.name, "span": span}).scalar_one())
+        # Slots are absolute times of the database clock, so how long the reply took to come
+        # back (commit, thread hand-over) cannot shift this process's slots into others'.
+        first = start - self._offset
+        return [first + i * self.interval for i in range(self.batch)]
 
     async def acquire(self) -> None:
         async with self._lock:
