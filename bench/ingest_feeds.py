@@ -1,9 +1,10 @@
 """Ingest of 10,000 feed entries: parse, normalise, classify, deduplicate, store.
 
-Anchor: bare `feedparser.parse` of the same bytes, measured in the same run. Target: the whole
-ingest takes at most 1.3 times that.
+Anchor: bare `feedparser.parse` of the same bytes, measured in the same run, alternating with
+the ingest; each keeps its best of `--repeat` runs. Target: the whole ingest takes at most 1.3
+times that.
 
-    .venv/bin/python bench/ingest_feeds.py [--entries 10000] [--db sqlite|postgresql]
+    .venv/bin/python bench/ingest_feeds.py [--entries 10000] [--db sqlite|postgresql] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -54,19 +55,9 @@ def make_feed(entries: int) -> bytes:
     ).encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entries", type=int, default=10_000)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    args = parser.parse_args()
-    data = make_feed(args.entries)
-
-    started = time.perf_counter()
-    bare = feedparser.parse(data)
-    anchor = time.perf_counter() - started
-    assert len(bare.entries) == args.entries
-
-    with scratch_database(args.db) as url:
+def ingest_once(data: bytes, db: str) -> tuple[float, float, int]:
+    """One whole ingest into a fresh database: (total seconds, parse seconds, stored)."""
+    with scratch_database(db) as url:
         room = Newsroom.open(
             load_settings(database_url=url, _env_file=None),
             clock=FakeClock(datetime(2026, 3, 5, 9, tzinfo=UTC)),
@@ -82,12 +73,40 @@ def main() -> None:
             )
         total = time.perf_counter() - started
         room.close()
+    return total, parsed, result.new
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=10_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    data = make_feed(args.entries)
+
+    # Anchor and ingest alternate, and each keeps its best run: on a shared machine the
+    # slowest runs measure the neighbours, the fastest the code.
+    anchors: list[float] = []
+    runs: list[tuple[float, float, int]] = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        bare = feedparser.parse(data)
+        anchors.append(time.perf_counter() - started)
+        assert len(bare.entries) == args.entries
+        del bare
+        runs.append(ingest_once(data, args.db))
+    anchor = min(anchors)
+    total, parsed, stored = min(runs)
     ratio = total / anchor
-    print(f"{args.entries} entries, {len(data) / 1e6:.1f} MB, database {args.db}")
-    print(f"bare feedparser.parse: {anchor:.2f} s")
+    print(
+        f"{args.entries} entries, {len(data) / 1e6:.1f} MB, database {args.db}, "
+        f"best of {args.repeat}"
+    )
+    print(f"bare feedparser.parse: {anchor:.2f} s (runs: {', '.join(f'{a:.2f}' for a in anchors)})")
     print(
         f"our ingest: {total:.2f} s (parse and normalise {parsed:.2f} s, "
-        f"classify and store {total - parsed:.2f} s); {result.new} new"
+        f"classify and store {total - parsed:.2f} s); {stored} new "
+        f"(runs: {', '.join(f'{r[0]:.2f}' for r in runs)})"
     )
     print(f"ratio {ratio:.2f} (target <= 1.3)")
     report(
@@ -95,10 +114,11 @@ def main() -> None:
             "bench": "ingest_feeds",
             "db": args.db,
             "entries": args.entries,
+            "repeat": args.repeat,
             "bare_feedparser_seconds": round(anchor, 3),
             "ingest_seconds": round(total, 3),
             "parse_seconds": round(parsed, 3),
-            "stored": result.new,
+            "stored": stored,
             "ratio": round(ratio, 3),
             "target_ratio": 1.3,
             "ok": ratio <= 1.3,

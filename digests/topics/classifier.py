@@ -72,29 +72,37 @@ class _Index:
         for candidates in self.by_first.values():
             candidates.sort(key=lambda p: -len(p.tokens))
 
-    def scan(self, lowered: list[str], original: list[str]) -> list[tuple[int, _Phrase]]:
+    def scan(self, text: str, lowered: list[str]) -> list[tuple[int, _Phrase]]:
         found = []
         n = len(lowered)
+        original: list[str] | None = None  # syllables as written, only needed for acronyms
+        by_first = self.by_first
         for i, token in enumerate(lowered):
-            for phrase in self.by_first.get(token, ()):
+            candidates = by_first.get(token)
+            if candidates is None:
+                continue
+            for phrase in candidates:
                 end = i + len(phrase.tokens)
                 if end > n or tuple(lowered[i:end]) != phrase.tokens:
                     continue
-                if phrase.exact_case and tuple(original[i:end]) != tuple(syllables(phrase.text)):
-                    continue
+                if phrase.exact_case:
+                    if original is None:
+                        original = _SYLLABLE.findall(text)
+                    if tuple(original[i:end]) != phrase.original:
+                        continue
                 found.append((i, phrase))
         return found
 
 
-def _tokens(text: str, folded: bool) -> tuple[list[str], list[str]]:
-    """Syllables as written (for acronyms) and compared (case-folded, or also folded)."""
+def _tokens(text: str, folded: bool) -> tuple[str, list[str]]:
+    """The NFC text and its syllables as compared (case-folded, or also diacritic-folded)."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    original = _SYLLABLE.findall(text)
-    lowered = _SYLLABLE.findall(fold(text) if folded else text.casefold())
-    if len(lowered) != len(original):  # casefold changed a token's shape (e.g. "ß"): be exact
-        lowered = [fold(t) if folded else t.casefold() for t in original]
-    return lowered, original
+    compared = fold(text) if folded else text.casefold()
+    if len(compared) == len(text):  # character for character: syllables line up with `text`
+        return text, _SYLLABLE.findall(compared)
+    # Folding changed the text's shape (e.g. "ß" -> "ss"): fold syllable by syllable instead.
+    return text, [fold(t) if folded else t.casefold() for t in _SYLLABLE.findall(text)]
 
 
 def _phrase(text: str, owner: str, kind: str, folded: bool) -> _Phrase:
@@ -153,8 +161,8 @@ class Classifier:
         for field_name, text in (("title", title), ("lead", lead), ("body", rest)):
             if not text:
                 continue
-            lowered, original = _tokens(text, folded)
-            hits = index.scan(lowered, original)
+            text, lowered = _tokens(text, folded)
+            hits = index.scan(text, lowered)
             excluded: dict[str, list[tuple[int, int]]] = {}
             for start, phrase in hits:
                 if phrase.kind == "exclude":
