@@ -242,13 +242,14 @@ def _worker_name() -> str:
 
 
 async def _with_engine(room: Newsroom, work: Callable) -> int:  # type: ignore[type-arg]
-    from telegram import Bot
-
-    from bot.sender import TelegramSender
+    from bot.sender import TelegramSender, delivery_bot
     from digests.delivery import DeliveryEngine
 
-    base = room.settings.telegram_api_base_url
-    bot = Bot(room.settings.token or "", base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    bot = delivery_bot(
+        room.settings.token or "",
+        room.settings.telegram_api_base_url,
+        room.settings.send_connections,
+    )
     async with bot:
         engine = DeliveryEngine(room, TelegramSender(bot), worker=_worker_name())
         return await work(engine, bot)

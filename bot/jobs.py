@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.context import BotContext, BotServices, call
 from bot.names import leader_names, topic_name
 from bot.render import render_digest, split_message
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, delivery_bot
 from digests import subscriptions
 from digests.compose import LEADERS_SECTION, Digest, DigestItem
 from digests.delivery import DeliveryEngine, DeliveryPolicy
@@ -112,10 +111,9 @@ async def deliver(context: BotContext) -> None:
 
 async def start_delivery(application: Application, services: BotServices, worker: str) -> None:  # type: ignore[type-arg]
     """A separate Bot without PTB's rate limiter: the engine paces itself."""
-    bot = Bot(
-        application.bot.token,
-        base_url=application.bot.base_url.removesuffix(application.bot.token),
-        base_file_url=application.bot.base_file_url.removesuffix(application.bot.token),
+    settings = services.newsroom.settings
+    bot = delivery_bot(
+        application.bot.token, settings.telegram_api_base_url, settings.send_connections
     )
     await bot.initialize()
     services.delivery_bot = bot

@@ -15,8 +15,27 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.request import HTTPXRequest
 
 from digests import delivery
+
+
+def delivery_bot(token: str, api_root: str, connections: int) -> Bot:
+    """A `Bot` for the delivery engine, without PTB's rate limiter (the engine paces itself).
+
+    `api_root` is the Bot API server's root URL. `connections` should cover the send rate
+    times the round trip (SEND_CONNECTIONS): PTB's plain `Bot` has one connection, which
+    serialises every send behind the previous answer, while a pool much larger than needed
+    costs CPU, since httpcore checks every idle connection on each request.
+    """
+    request = HTTPXRequest(connection_pool_size=connections, pool_timeout=30.0)
+    return Bot(
+        token,
+        base_url=f"{api_root}/bot",
+        base_file_url=f"{api_root}/file/bot",
+        request=request,
+    )
+
 
 # 400s that mean the chat itself is gone, not that this message is wrong.
 _GONE = ("chat not found", "user not found", "group chat was deactivated", "peer_id_invalid")

@@ -16,11 +16,9 @@ import logging
 import signal
 from datetime import timedelta
 
-from telegram import Bot
-
 from bot.app import build_services
 from bot.jobs import digest_renderer, topic_order
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, delivery_bot
 from digests.config import Settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.dispatch import queue_due_digests
@@ -49,8 +47,9 @@ async def run_worker(
 ) -> int:
     room = Newsroom.open(settings)
     services = build_services(settings, room)
-    base = settings.telegram_api_base_url
-    bot = Bot(settings.token or "", base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    bot = delivery_bot(
+        settings.token or "", settings.telegram_api_base_url, settings.send_connections
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

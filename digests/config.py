@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     send_rate: float = Field(default=30.0, gt=0, le=1000)
+    send_connections: int = Field(default=8, ge=1, le=1000)
     digest_max_per_topic: int = Field(default=5, ge=1, le=50)
     http_timeout: float = Field(default=20.0, gt=0)
     http_max_bytes: int = Field(default=5_000_000, gt=0)

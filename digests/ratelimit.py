@@ -83,7 +83,8 @@ class DatabaseGate:
         self.name = name
         self.interval = 1.0 / (rate * SHARED_MARGIN)
         self.lateness = max(self.interval / 2, MAX_LATENESS)
-        self.batch = batch or max(1, min(20, int(rate / 20)))
+        # About 50 ms of sending per reservation: few database round trips at high rates.
+        self.batch = batch or max(1, min(100, int(rate / 20)))
         self._slots: deque[float] = deque()  # monotonic times of reserved slots
         self._lock = asyncio.Lock()
         with session_scope(room.sessions) as session:
