@@ -106,7 +106,8 @@ async def deliver(context: BotContext) -> None:
     if services.engine is None or services.delivery_lock.locked():
         return
     async with services.delivery_lock:
-        await services.engine.run_until_idle()
+        # On shutdown PTB waits for running jobs: stop after the current batch.
+        await services.engine.run_until_idle(keep_going=lambda: context.application.running)
 
 
 async def start_delivery(application: Application, services: BotServices, worker: str) -> None:  # type: ignore[type-arg]

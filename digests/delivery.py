@@ -333,10 +333,18 @@ class DeliveryEngine:
         await self.write_marks()
         return outcome
 
-    async def run_until_idle(self, max_rounds: int = 10_000) -> DeliveryOutcome:
-        """Send until nothing due is left (rows waiting for a later retry are left queued)."""
+    async def run_until_idle(
+        self, max_rounds: int = 10_000, keep_going: Callable[[], bool] | None = None
+    ) -> DeliveryOutcome:
+        """Send until nothing due is left (rows waiting for a later retry are left queued).
+
+        `keep_going` is asked before each batch (a couple of seconds of sending): a process
+        that is shutting down stops there instead of draining the whole queue first.
+        """
         total = DeliveryOutcome()
         for _ in range(max_rounds):
+            if keep_going is not None and not keep_going():
+                break
             outcome = await self.run_once()
             total.sent += outcome.sent
             total.blocked += outcome.blocked

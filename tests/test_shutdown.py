@@ -1,0 +1,64 @@
+"""`mohbot run` stops promptly on SIGTERM even with a long queue to send: the delivery job
+finishes its current batch instead of draining the queue, and what it did not send stays
+queued for the next start (nothing half-done, nothing lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from digests.services import Newsroom
+from digests.store.db import session_scope
+from digests.store.deliveries import DeliveryRepository
+from digests.store.models import DeliveryState
+from tests.fakes.bot_api_server import FakeTelegram
+from tests.test_fanout import TOKEN, fan_out
+
+
+async def test_sigterm_stops_the_bot_in_the_middle_of_a_long_broadcast(
+    newsroom: Newsroom, tmp_path: Path
+) -> None:
+    async with FakeTelegram() as tg:
+        tg.record_requests = False
+        chats = range(40_000, 41_000)  # over half a minute of sending at 30 a second
+        fan_out(newsroom, tg, chats)
+        (tmp_path / "sources.toml").write_text("", encoding="utf-8")
+        env = {
+            **os.environ,
+            "DATABASE_URL": newsroom.settings.database_url,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": tg.base_url,
+            "SEND_RATE": "30",
+            "SOURCES_FILE": str(tmp_path / "sources.toml"),
+        }
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            await tg.wait_for(lambda: len(tg.sent) >= 60, timeout=60, what="sending started")
+            bot.send_signal(signal.SIGTERM)
+            asked = time.monotonic()
+            code = await asyncio.to_thread(bot.wait, 30)
+            took = time.monotonic() - asked
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+        stderr = bot.stderr.read().decode() if bot.stderr else ""
+        assert code == 0, stderr[-2000:]
+        assert took < 15, f"took {took:.1f} s to stop"
+        received = {s.chat_id for s in tg.sent}
+        assert 60 <= len(received) < len(chats)
+        with session_scope(newsroom.sessions) as session:
+            counts = DeliveryRepository(session).counts()
+        # Every message Telegram received is marked sent; the rest waits, queued.
+        assert counts[DeliveryState.SENT] == len(received) == len(tg.sent)
+        assert counts[DeliveryState.QUEUED] == len(chats) - len(received)
+        assert counts[DeliveryState.SENDING] == 0
