@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import feedparser
 
 from digests.dates import When, from_struct_time, parse_when
@@ -14,15 +16,28 @@ class FeedError(ValueError):
     """The bytes are not a usable feed; the message says what was received instead."""
 
 
+# The canonical RFC 822 date with a numeric zone ("Thu, 05 Mar 2026 08:00:00 +0000"), which
+# feedparser reads right; for anything else (e.g. "GMT+7", which it reads as GMT) ours decides.
+_CANONICAL_RFC822 = re.compile(
+    r"[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}(?::\d{2})? [+-]\d{4}"
+)
+
+
 def _when(entry: feedparser.FeedParserDict) -> When | None:
     for raw_key, parsed_key in (("published", "published_parsed"), ("updated", "updated_parsed")):
-        raw = entry.get(raw_key)
+        # dict.get: the fields are stored under these names, and FeedParserDict's own lookup
+        # (aliases, fallbacks) costs more than the rest of reading an entry.
+        raw = dict.get(entry, raw_key)
+        if raw and _CANONICAL_RFC822.fullmatch(raw.strip()):
+            moment = from_struct_time(dict.get(entry, parsed_key))
+            if moment is not None:
+                return When(moment, True)
         if raw:
             # Our parser knows the ministry's formats (e.g. "GMT+7") that feedparser misses.
             when = parse_when(raw)
             if when is not None:
                 return when
-        moment = from_struct_time(entry.get(parsed_key))
+        moment = from_struct_time(dict.get(entry, parsed_key))
         if moment is not None:
             return When(moment, True)
     return None
@@ -98,17 +113,18 @@ def parse_feed(
             raise FeedError(f"broken feed: {reason}" if reason else "broken feed")
         raise FeedError("not an RSS or Atom feed")
     items: list[ParsedItem] = []
+    get = dict.get  # see _when
     for entry in entries:
-        title = html_to_text(entry.get("title"))
-        summary = html_to_text(entry.get("summary"))
-        content_list = entry.get("content") or []
+        title = html_to_text(get(entry, "title"))
+        summary = html_to_text(get(entry, "summary"))
+        content_list = get(entry, "content") or []
         body = html_to_text(content_list[0].get("value"), paragraphs=True) if content_list else ""
         if not title:
             title = clean_text(summary[:120]) if summary else ""
         if not title:
             continue
-        link = (entry.get("link") or "").strip() or None
-        guid = (entry.get("id") or "").strip() or None
+        link = (get(entry, "link") or "").strip() or None
+        guid = (get(entry, "id") or "").strip() or None
         items.append(
             ParsedItem(
                 title=title,

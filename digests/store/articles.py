@@ -264,8 +264,10 @@ class ArticleRepository:
         leader_rows: list[tuple[int, list[str]]] = []
         for index_, article in enumerate(pending):
             row = article.row()
-            row["search_title"] = fold(article.title)
-            row["search_text"] = fold(f"{article.title}\n{article.summary}\n{article.body}")
+            folded_title = fold(article.title)  # folding is character by character
+            row["search_title"] = folded_title
+            rest = fold(f"{article.summary}\n{article.body}")
+            row["search_text"] = f"{folded_title}\n{rest}"
             row["classified_with"] = labels.fingerprint if labels else None
             rows.append(row)
             if labels is not None:

@@ -62,15 +62,22 @@ def _is_acronym(phrase: str) -> bool:
 
 
 class _Index:
-    """Phrases by their first syllable, for one scan of the text per field."""
+    """Phrases by their first syllable, then by length and whole syllable sequence, so that a
+    scan does one dictionary lookup per phrase length at each position (not one comparison
+    per phrase: common syllables such as "bộ" or "y" start dozens of phrases)."""
 
     def __init__(self, phrases: Iterable[_Phrase]) -> None:
-        self.by_first: dict[str, list[_Phrase]] = {}
+        grouped: dict[str, dict[int, dict[tuple[str, ...], list[_Phrase]]]] = {}
         for phrase in phrases:
             if phrase.tokens:
-                self.by_first.setdefault(phrase.tokens[0], []).append(phrase)
-        for candidates in self.by_first.values():
-            candidates.sort(key=lambda p: -len(p.tokens))
+                by_length = grouped.setdefault(phrase.tokens[0], {})
+                by_length.setdefault(len(phrase.tokens), {}).setdefault(phrase.tokens, []).append(
+                    phrase
+                )
+        # Longest first at each position, as the classifier's claiming rule expects.
+        self.by_first: dict[str, list[tuple[int, dict[tuple[str, ...], list[_Phrase]]]]] = {
+            first: sorted(by_length.items(), reverse=True) for first, by_length in grouped.items()
+        }
 
     def scan(self, text: str, lowered: list[str]) -> list[tuple[int, _Phrase]]:
         found = []
@@ -78,19 +85,23 @@ class _Index:
         original: list[str] | None = None  # syllables as written, only needed for acronyms
         by_first = self.by_first
         for i, token in enumerate(lowered):
-            candidates = by_first.get(token)
-            if candidates is None:
+            lengths = by_first.get(token)
+            if lengths is None:
                 continue
-            for phrase in candidates:
-                end = i + len(phrase.tokens)
-                if end > n or tuple(lowered[i:end]) != phrase.tokens:
+            for length, sequences in lengths:
+                end = i + length
+                if end > n:
                     continue
-                if phrase.exact_case:
-                    if original is None:
-                        original = _SYLLABLE.findall(text)
-                    if tuple(original[i:end]) != phrase.original:
-                        continue
-                found.append((i, phrase))
+                phrases = sequences.get(tuple(lowered[i:end]))
+                if phrases is None:
+                    continue
+                for phrase in phrases:
+                    if phrase.exact_case:
+                        if original is None:
+                            original = _SYLLABLE.findall(text)
+                        if tuple(original[i:end]) != phrase.original:
+                            continue
+                    found.append((i, phrase))
         return found
 
 
