@@ -6,7 +6,6 @@ in flight."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryState
 from tests.fakes.bot_api_server import FakeTelegram
+from tests.processes import process_env
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -114,15 +114,7 @@ async def test_killed_worker_restarted_delivers_everything(
         tg.record_requests = False
         chats = range(30_000, 31_000)
         fan_out(newsroom, tg, chats)
-        (tmp_path / "sources.toml").write_text("", encoding="utf-8")
-        env = {
-            **os.environ,
-            "DATABASE_URL": newsroom.settings.database_url,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": tg.base_url,
-            "SEND_RATE": "250",
-            "SOURCES_FILE": str(tmp_path / "sources.toml"),
-        }
+        env = process_env(newsroom.settings.database_url, tg, tmp_path, token=TOKEN, send_rate=250)
         first = _worker(env, "worker-a")
         await tg.wait_for(lambda: len(tg.sent) >= 300, timeout=60, what="300 messages")
         first.send_signal(signal.SIGKILL)

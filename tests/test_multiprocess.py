@@ -5,7 +5,6 @@ once except those in flight in the killed process, and no second ever exceeds th
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from digests.store.deliveries import DeliveryRepository
 from digests.store.models import ChatKind, Delivery, DeliveryKind, DeliveryState, Subscriber
 from tests.conftest import make_settings
 from tests.fakes.bot_api_server import FakeTelegram
+from tests.processes import process_env
 
 RATE = 300
 CHATS = range(50_000, 53_000)
@@ -69,19 +69,11 @@ async def test_three_workers_one_killed(pg_database: str, tmp_path: Path) -> Non
     _truncate_all(pg_database)
     room = Newsroom.open(make_settings(pg_database))
     queue(room)
-    (tmp_path / "sources.toml").write_text("", encoding="utf-8")
     async with FakeTelegram() as tg:
         tg.record_requests = False
         for chat in CHATS:
             tg.user(chat)
-        env = {
-            **os.environ,
-            "DATABASE_URL": pg_database,
-            "TELEGRAM_BOT_TOKEN": "123:T",
-            "TELEGRAM_API_BASE_URL": tg.base_url,
-            "SEND_RATE": str(RATE),
-            "SOURCES_FILE": str(tmp_path / "sources.toml"),
-        }
+        env = process_env(pg_database, tg, tmp_path, token="123:T", send_rate=RATE)
         workers = [
             subprocess.Popen(
                 [

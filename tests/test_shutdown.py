@@ -5,7 +5,6 @@ queued for the next start (nothing half-done, nothing lost)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryState
 from tests.fakes.bot_api_server import FakeTelegram
+from tests.processes import process_env
 from tests.test_fanout import TOKEN, fan_out
 
 
@@ -27,15 +27,7 @@ async def test_sigterm_stops_the_bot_in_the_middle_of_a_long_broadcast(
         tg.record_requests = False
         chats = range(40_000, 41_000)  # over half a minute of sending at 30 a second
         fan_out(newsroom, tg, chats)
-        (tmp_path / "sources.toml").write_text("", encoding="utf-8")
-        env = {
-            **os.environ,
-            "DATABASE_URL": newsroom.settings.database_url,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": tg.base_url,
-            "SEND_RATE": "30",
-            "SOURCES_FILE": str(tmp_path / "sources.toml"),
-        }
+        env = process_env(newsroom.settings.database_url, tg, tmp_path, token=TOKEN, send_rate=30)
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run"],
             env=env,
