@@ -19,6 +19,7 @@ from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.dispatch import queue_due_digests
 from digests.ingest.service import SourceReport, ingest
 from digests.ingest.sources_file import SourcesFileError
+from digests.ratelimit import gate_for
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ async def deliver(context: BotContext) -> None:
     if services.engine is None or services.delivery_lock.locked():
         return
     async with services.delivery_lock:
+        await services.engine.take_over_stale()
         # On shutdown PTB waits for running jobs: stop after the current batch.
         await services.engine.run_until_idle(keep_going=lambda: context.application.running)
 
@@ -122,7 +124,8 @@ async def start_delivery(application: Application, services: BotServices, worker
         services.newsroom,
         TelegramSender(bot),
         worker=worker,
-        policy=DeliveryPolicy(rate=services.newsroom.settings.send_rate),
+        policy=DeliveryPolicy(rate=settings.send_rate),
+        gate=await call(gate_for, services.newsroom),
     )
     await call(services.engine.recover)
 

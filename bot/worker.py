@@ -23,17 +23,10 @@ from digests.config import Settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.dispatch import queue_due_digests
 from digests.ingest.service import ingest
-from digests.ratelimit import DatabaseGate, LocalGate, RateGate
+from digests.ratelimit import gate_for
 from digests.services import Newsroom
 
 log = logging.getLogger(__name__)
-
-
-def make_gate(room: Newsroom) -> RateGate:
-    rate = room.settings.send_rate
-    if room.engine.dialect.name == "postgresql":
-        return DatabaseGate(room, rate)
-    return LocalGate(rate)
 
 
 async def run_worker(
@@ -57,22 +50,19 @@ async def run_worker(
     policy = DeliveryPolicy(rate=settings.send_rate, stale_after=stale_after)
     async with bot:
         engine = DeliveryEngine(
-            room, TelegramSender(bot), worker=name, policy=policy, gate=make_gate(room)
+            room, TelegramSender(bot), worker=name, policy=policy, gate=gate_for(room)
         )
         await asyncio.to_thread(engine.recover)
         render = digest_renderer(services)
         order = topic_order(services)
-        next_periodic = next_recovery = 0.0
+        next_periodic = 0.0
         log.info("worker %s started", name)
         while not stop.is_set():
             if periodic and loop.time() >= next_periodic:
                 next_periodic = loop.time() + periodic_every
                 await ingest(room, due_only=True)
                 await asyncio.to_thread(queue_due_digests, room, render, order)
-            if loop.time() >= next_recovery:
-                # Take over what a dead process left half-done.
-                next_recovery = loop.time() + stale_after.total_seconds() / 2
-                await asyncio.to_thread(engine.recover, False)
+            await engine.take_over_stale()
             outcome = await engine.run_once()
             if not (outcome.sent or outcome.blocked or outcome.failed or outcome.retried):
                 with contextlib.suppress(TimeoutError):

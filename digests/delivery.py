@@ -139,6 +139,7 @@ class DeliveryEngine:
         self.on_blocked = on_blocked
         self._cancelled: set[int] = set()
         self._cancelled_checked = 0.0
+        self._next_takeover = 0.0
         # "Sent" marks are written in batches: one statement for many messages. A crash can
         # repeat the messages whose mark was not yet written (they count as in flight).
         self._marks: list[dict[str, object]] = []
@@ -176,6 +177,15 @@ class DeliveryEngine:
         if count:
             log.info("resumed %d deliveries left in flight", count)
         return count
+
+    async def take_over_stale(self) -> int:
+        """Every half `stale_after`, put back in the queue what dead processes left 'sending'
+        (called by every sending process, so no single one has to survive)."""
+        now = time.monotonic()
+        if now < self._next_takeover:
+            return 0
+        self._next_takeover = now + self.policy.stale_after.total_seconds() / 2
+        return await asyncio.to_thread(self.recover, False)
 
     def _update(self, delivery_id: int, **values: object) -> None:
         with session_scope(self.room.sessions) as session:

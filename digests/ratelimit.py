@@ -130,3 +130,12 @@ class DatabaseGate:
                 if time.monotonic() - slot <= self.lateness:
                     return
                 # Reached too late: skip it (sending now could bunch up with others' slots).
+
+
+def gate_for(room: Newsroom) -> RateGate:
+    """The gate every sending process uses: shared through the database on PostgreSQL (where
+    several processes may send), local on SQLite (one process)."""
+    rate = room.settings.send_rate
+    if room.engine.dialect.name == "postgresql":
+        return DatabaseGate(room, rate)
+    return LocalGate(rate)

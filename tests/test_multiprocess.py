@@ -1,6 +1,7 @@
-"""Several processes on one PostgreSQL: three `mohbot worker` processes share 3,000 queued
-deliveries and one overall rate; one is killed in the middle; every delivery is sent exactly
-once except those in flight in the killed process, and no second ever exceeds the limit."""
+"""Several processes on one PostgreSQL: two `mohbot worker` processes and the bot itself
+(`mohbot run`) share 3,000 queued deliveries and one overall rate; a worker is killed in the
+middle; every delivery is sent exactly once except those in flight in the killed process, and
+no second ever exceeds the limit."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def queue(room: Newsroom) -> None:
         )
 
 
-async def test_three_workers_one_killed(pg_database: str, tmp_path: Path) -> None:
+async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> None:
     from tests.conftest import _truncate_all
 
     _truncate_all(pg_database)
@@ -74,24 +75,16 @@ async def test_three_workers_one_killed(pg_database: str, tmp_path: Path) -> Non
         for chat in CHATS:
             tg.user(chat)
         env = process_env(pg_database, tg, tmp_path, token="123:T", send_rate=RATE)
+        worker = [sys.executable, "-m", "bot.cli", "worker", "--deliver-only", "--stale-after", "8"]
+        commands = [
+            [*worker, "--name", "w0"],
+            [*worker, "--name", "w1"],
+            # The bot itself sends too, and must share the same rate.
+            [sys.executable, "-m", "bot.cli", "run"],
+        ]
         workers = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "worker",
-                    "--name",
-                    f"w{i}",
-                    "--deliver-only",
-                    "--stale-after",
-                    "8",
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for i in range(3)
+            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for command in commands
         ]
         try:
             await tg.wait_for(lambda: len(tg.sent) >= 1000, timeout=60, what="a third sent")
@@ -124,5 +117,10 @@ async def test_three_workers_one_killed(pg_database: str, tmp_path: Path) -> Non
         # The two survivors both sent, and took over the dead one's rows.
         with session_scope(room.sessions) as session:
             counts = DeliveryRepository(session).counts()
+            senders = {
+                r.claimed_by for r in DeliveryRepository(session).in_state(DeliveryState.SENT)
+            }
+        # All three sent: the bot process too, within the same shared rate.
+        assert {"w0", "w1"} < senders and len(senders) == 3, senders
         assert counts[DeliveryState.SENT] == len(CHATS)
     room.close()
