@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -51,3 +53,17 @@ def scratch_database(kind: str) -> Iterator[str]:
 def report(figures: dict[str, object]) -> None:
     """The benchmark's last line: one JSON object with its figures, ratio and target."""
     print(json.dumps(figures, ensure_ascii=False))
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited in `timeout` seconds: a benchmark never
+    leaves a process behind to load the machine for the next one."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        print(f"process {process.pid} ignored SIGTERM for {timeout:g} s; killed", file=sys.stderr)
+        process.kill()
+        process.wait()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import compose_digests
-from _common import ROOT, report, scratch_database
+from _common import ROOT, report, scratch_database, stop
 from sqlalchemy import func, select
 
 from digests.clock import FakeClock
@@ -82,8 +81,7 @@ async def run(subscribers: int) -> dict[str, object]:
                 peak = peak_mb(child.pid)
                 elapsed = time.perf_counter() - started
             finally:
-                child.send_signal(signal.SIGTERM)
-                await asyncio.to_thread(child.wait, 60)
+                await asyncio.to_thread(stop, child, 60)
         room.close()
     return {
         "bench": "bot_memory",

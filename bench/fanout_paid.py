@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _common import ROOT, report, scratch_database
+from _common import ROOT, report, scratch_database, stop
 from sqlalchemy import insert
 
 from digests.clock import FakeClock
@@ -121,7 +121,7 @@ async def one_run(workers: int, messages: int) -> dict[str, float]:
                 for proc in procs:
                     proc.send_signal(signal.SIGTERM)
                 for proc in procs:
-                    await asyncio.to_thread(proc.wait, 30)
+                    await asyncio.to_thread(stop, proc)
             times = sorted(m.time for m in tg.sent)
             # The steady rate: from the 5% to the 95% message (start-up and tail excluded).
             lo, hi = int(len(times) * 0.05), int(len(times) * 0.95)

@@ -10,10 +10,13 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
+from digests import subscriptions
+from digests.ingest.service import import_seeds
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
@@ -23,6 +26,7 @@ from tests.fakes.bot_api_server import FakeTelegram
 from tests.processes import process_env
 
 RATE = 300
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 CHATS = range(50_000, 53_000)
 
 
@@ -123,4 +127,58 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
         # All three sent: the bot process too, within the same shared rate.
         assert {"w0", "w1"} < senders and len(senders) == 3, senders
         assert counts[DeliveryState.SENT] == len(CHATS)
+    room.close()
+
+
+async def test_two_workers_queue_and_send_each_digest_once(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """Digest queueing runs in whichever process holds the lock: with two full workers (polling,
+    queueing and sending) started together, every due subscriber gets one digest."""
+    from tests.conftest import _truncate_all
+
+    _truncate_all(pg_database)
+    room = Newsroom.open(make_settings(pg_database))
+    import_seeds(room, SEEDS)
+    chats = range(60_000, 60_200)
+    for chat in chats:
+        subscriptions.register(room, chat)
+    with session_scope(room.sessions) as session:  # everyone's digest time has just passed
+        session.execute(
+            update(Subscriber).values(next_digest_at=room.clock.now() - timedelta(minutes=1))
+        )
+    async with FakeTelegram() as tg:
+        tg.record_requests = False
+        for chat in chats:
+            tg.user(chat)
+        env = process_env(pg_database, tg, tmp_path, token="123:T", send_rate=100)
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "worker", "--name", name],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name in ("a", "b")
+        ]
+        try:
+            await tg.wait_for(
+                lambda: {m.chat_id for m in tg.sent} >= set(chats), timeout=90, what="digests"
+            )
+            await asyncio.sleep(2.0)  # room for a second digest, were one wrongly queued
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                await asyncio.to_thread(worker.wait, 30)
+        with session_scope(room.sessions) as session:
+            digests = [
+                r
+                for r in DeliveryRepository(session).in_state(DeliveryState.SENT)
+                if r.kind == DeliveryKind.DIGEST
+            ]
+            parts = {r.chat_id: len(r.parts) for r in digests}
+        assert sorted(parts) == list(chats)  # one digest row per subscriber, all sent
+        received = Counter(m.chat_id for m in tg.sent)
+        assert received == Counter(parts)  # and Telegram got exactly its parts, once
     room.close()
