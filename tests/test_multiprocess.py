@@ -21,7 +21,7 @@ from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import ChatKind, Delivery, DeliveryKind, DeliveryState, Subscriber
-from tests.conftest import make_settings
+from tests.conftest import _truncate_all, make_settings
 from tests.fakes.bot_api_server import FakeTelegram
 from tests.processes import process_env
 
@@ -69,8 +69,6 @@ def queue(room: Newsroom) -> None:
 
 
 async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> None:
-    from tests.conftest import _truncate_all
-
     _truncate_all(pg_database)
     room = Newsroom.open(make_settings(pg_database))
     queue(room)
@@ -118,7 +116,6 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
         repeated = {chat for chat, n in received.items() if n > 1}
         assert repeated <= in_flight, (len(repeated - in_flight), len(in_flight))
         assert tg.max_in_window(1.0) <= RATE
-        # The two survivors both sent, and took over the dead one's rows.
         with session_scope(room.sessions) as session:
             counts = DeliveryRepository(session).counts()
             senders = {
@@ -135,8 +132,6 @@ async def test_two_workers_queue_and_send_each_digest_once(
 ) -> None:
     """Digest queueing runs in whichever process holds the lock: with two full workers (polling,
     queueing and sending) started together, every due subscriber gets one digest."""
-    from tests.conftest import _truncate_all
-
     _truncate_all(pg_database)
     room = Newsroom.open(make_settings(pg_database))
     import_seeds(room, SEEDS)

@@ -28,18 +28,14 @@ def _when(entry: feedparser.FeedParserDict) -> When | None:
         # dict.get: the fields are stored under these names, and FeedParserDict's own lookup
         # (aliases, fallbacks) costs more than the rest of reading an entry.
         raw = dict.get(entry, raw_key)
-        if raw and _CANONICAL_RFC822.fullmatch(raw.strip()):
-            moment = from_struct_time(dict.get(entry, parsed_key))
-            if moment is not None:
-                return When(moment, True)
-        if raw:
+        parsed = from_struct_time(dict.get(entry, parsed_key))
+        if raw and not (parsed and _CANONICAL_RFC822.fullmatch(raw.strip())):
             # Our parser knows the ministry's formats (e.g. "GMT+7") that feedparser misses.
             when = parse_when(raw)
             if when is not None:
                 return when
-        moment = from_struct_time(dict.get(entry, parsed_key))
-        if moment is not None:
-            return When(moment, True)
+        if parsed is not None:
+            return When(parsed, True)
     return None
 
 

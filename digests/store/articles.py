@@ -144,7 +144,6 @@ class ArticleRepository:
         guids = sorted({i.guid for i in items if i.guid})
         urls = sorted({i.url for i in items if i.url})
         ordered_keys = sorted(keys)
-        found: dict[int, Article] = {}
         if self.session.get_bind().dialect.name == "postgresql":
             # Three array parameters instead of thousands of scalar ones, in one statement.
             def any_of(column: Any, values: list[str]) -> ColumnElement[bool]:
@@ -159,6 +158,7 @@ class ArticleRepository:
             )
             return list(self.session.scalars(query))
         # One statement per chunk asks for all three keys (each uses its own index).
+        found: dict[int, Article] = {}
         for start in range(0, max(len(guids), len(urls), len(ordered_keys)), _CHUNK):
             end = start + _CHUNK
             query = select(Article).where(
