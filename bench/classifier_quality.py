@@ -16,15 +16,9 @@ sys.path.insert(0, str(ROOT))
 
 from digests.topics.catalog import load_catalog  # noqa: E402
 from digests.topics.classifier import Classifier  # noqa: E402
+from tests.labelled import LabelledItem, load  # noqa: E402
 
-DATA = ROOT / "tests" / "data"
 TARGETS = {"topics": 0.92, "leaders": 0.98}
-
-
-def load(path: Path) -> list[dict[str, object]]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -35,19 +29,14 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def evaluate(
-    classifier: Classifier, items: list[dict[str, object]], verbose: bool = True
+    classifier: Classifier, items: list[LabelledItem], verbose: bool = True
 ) -> dict[str, float]:
     counts: dict[str, dict[str, list[int]]] = {"topics": {}, "leaders": {}}
     errors = []
     for item in items:
-        result = classifier.classify(
-            str(item["title"]),
-            str(item.get("summary") or ""),
-            str(item.get("body") or ""),
-            item.get("section"),  # type: ignore[arg-type]
-        )
+        result = classifier.classify(item.title, item.summary, item.body, item.section)
         for kind, predicted in (("topics", result.topics), ("leaders", result.leaders)):
-            gold = set(item[kind])  # type: ignore[arg-type]
+            gold = set(item.topics if kind == "topics" else item.leaders)
             got = set(predicted)
             for label in gold | got:
                 c = counts[kind].setdefault(label, [0, 0, 0])
@@ -55,9 +44,7 @@ def evaluate(
                 c[1] += label in got and label not in gold
                 c[2] += label in gold and label not in got
             if gold != got:
-                errors.append(
-                    (kind, str(item["title"])[:90], sorted(gold - got), sorted(got - gold))
-                )
+                errors.append((kind, item.title[:90], sorted(gold - got), sorted(got - gold)))
     micro: dict[str, float] = {}
     for kind, per_label in counts.items():
         if verbose:
@@ -83,19 +70,16 @@ def main() -> None:
     classifier = Classifier(load_catalog())
     figures: dict[str, object] = {"bench": "classifier_quality"}
     for name in ("labelled_items", "heldout_items"):
-        path = DATA / f"{name}.jsonl"
-        if not path.exists():
-            continue
-        items = load(path)
+        items = load(name)
         print(f"{name} ({len(items)} items)")
         micro = evaluate(classifier, items)
         figures[f"{name}_topics_micro_f1"] = round(micro["topics"], 4)
         figures[f"{name}_leaders_micro_f1"] = round(micro["leaders"], 4)
-    sample = load(DATA / "labelled_items.jsonl")
+    sample = load("labelled_items")
     started = time.perf_counter()
     for i in range(10_000):
         item = sample[i % len(sample)]
-        classifier.classify(str(item["title"]), str(item.get("summary") or ""), "", None)
+        classifier.classify(item.title, item.summary, "", None)
     figures["seconds_for_10000_title_and_lead"] = round(time.perf_counter() - started, 3)
     figures["targets"] = TARGETS
     print(json.dumps(figures, ensure_ascii=False))

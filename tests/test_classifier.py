@@ -14,10 +14,11 @@ import pytest
 from digests.config import PROJECT_ROOT
 from digests.topics.catalog import CatalogError, load_catalog
 from digests.topics.classifier import Classifier, classify_jsonl
+from tests import labelled
 
-DATA = PROJECT_ROOT / "tests" / "data"
 CATALOG = load_catalog()
 C = Classifier(CATALOG)
+SLUGS = frozenset(t.slug for t in CATALOG.topics)
 
 
 def topics(title: str, summary: str = "", body: str = "", section: str | None = None) -> list[str]:
@@ -161,18 +162,26 @@ def test_cli_classify_reads_stdin_writes_stdout() -> None:
     assert out[0]["explain"]["disease-control"][0]["field"] == "title"
 
 
-def _micro_f1(path: Path, kind: str) -> float:
+def _micro_f1(name: str, kind: str) -> float:
     tp = fp = fn = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        result = C.classify(item["title"], item["summary"], item["body"], item["section"])
-        got, gold = set(getattr(result, kind)), set(item[kind])
+    for item in labelled.load(name):
+        result = C.classify(item.title, item.summary, item.body, item.section)
+        got = set(getattr(result, kind))
+        gold = set(item.topics if kind == "topics" else item.leaders)
         tp, fp, fn = tp + len(got & gold), fp + len(got - gold), fn + len(gold - got)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     return 2 * precision * recall / (precision + recall)
 
 
 def test_quality_on_the_labelled_seed_items() -> None:
-    path = DATA / "labelled_items.jsonl"
-    assert _micro_f1(path, "topics") >= 0.92
-    assert _micro_f1(path, "leaders") >= 0.98
+    assert _micro_f1("labelled_items", "topics") >= 0.92
+    assert _micro_f1("labelled_items", "leaders") >= 0.98
+
+
+def test_every_label_names_an_item_that_exists() -> None:
+    """Labels point at items by source and key; a parser change that loses or renames one
+    must fail here, not silently shrink the evaluation."""
+    for name, size in (("labelled_items", 82), ("heldout_items", 54)):
+        items = labelled.load(name)
+        assert len(items) == size
+        assert all(item.title and item.topics <= SLUGS for item in items)
