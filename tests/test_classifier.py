@@ -83,6 +83,19 @@ def test_section_and_leadership_rule() -> None:
     assert "leadership" not in topics("Tiểu sử Bộ trưởng qua các thời kỳ")
     # "tiếp tục" is not "tiếp" (received).
     assert "leadership" not in topics("Thứ trưởng nghỉ hưu, công việc tiếp tục")
+    # Answering the National Assembly's questions is an activity; being appointed by a
+    # signed decision is personnel news, not what the appointee or the signer did.
+    assert "leadership" in topics("Bộ trưởng Bộ Y tế trả lời chất vấn về thiếu thuốc")
+    appointed = topics(
+        "Ông A giữ chức Thứ trưởng Bộ Y tế",
+        "Thủ tướng đã ký quyết định bổ nhiệm ông A giữ chức Thứ trưởng Bộ Y tế.",
+    )
+    assert appointed == ["personnel"]
+
+
+def test_two_weak_phrases_in_a_title_make_a_topic() -> None:
+    assert "medical-services" in topics("BV tỉnh bổ sung bác sĩ cho khoa Nhi")
+    assert "medical-services" not in topics("BV tỉnh khánh thành nhà để xe")
 
 
 def test_title_weighs_more_than_body() -> None:

@@ -7,9 +7,10 @@ diacritics tell Vietnamese words apart. Phrases written in capitals are acronyms
 only in capitals. When a text carries no diacritics at all, phrases are compared folded.
 
 Scores: a strong phrase counts 4 in the title, 2 in the lead (summary, or first paragraph),
-0.5 per occurrence in the rest of the body (at most 3 from the body); weak phrases 1.5, 0.75
-and 0.2. A topic needs 4. The article's own section gives its topic outright, and the
-leadership rule (titles + action verbs, or a quoted leader) gives `leadership`.
+0.5 per occurrence in the rest of the body (at most 3 from the body); weak phrases 2, 0.75
+and 0.2. A topic needs 4: one strong phrase in the title, or two weak ones. The article's own
+section gives its topic outright, and the leadership rule (titles + action verbs, or a quoted
+leader) gives `leadership`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from digests.topics.catalog import Catalog
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 THRESHOLD = 4.0
-WEIGHTS = {"title": (4.0, 1.5), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
+WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
 LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
 LEADERSHIP = "leadership"
