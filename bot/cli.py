@@ -244,14 +244,15 @@ def _worker_name() -> str:
 async def _with_engine(room: Newsroom, work: Callable) -> int:  # type: ignore[type-arg]
     from bot.sender import TelegramSender, delivery_bot
     from digests.delivery import DeliveryEngine
+    from digests.ratelimit import gate_for
 
-    bot = delivery_bot(
-        room.settings.token or "",
-        room.settings.telegram_api_base_url,
-        room.settings.send_connections,
-    )
+    bot = delivery_bot(room.settings)
     async with bot:
-        engine = DeliveryEngine(room, TelegramSender(bot), worker=_worker_name())
+        # Shared pacing, as in `mohbot run` and the workers: a broadcast sent from here
+        # beside them must not add its own 30 a second to theirs.
+        engine = DeliveryEngine(
+            room, TelegramSender(bot), worker=_worker_name(), gate=gate_for(room)
+        )
         return await work(engine, bot)
 
 

@@ -115,9 +115,7 @@ async def deliver(context: BotContext) -> None:
 async def start_delivery(application: Application, services: BotServices, worker: str) -> None:  # type: ignore[type-arg]
     """A separate Bot without PTB's rate limiter: the engine paces itself."""
     settings = services.newsroom.settings
-    bot = delivery_bot(
-        application.bot.token, settings.telegram_api_base_url, settings.send_connections
-    )
+    bot = delivery_bot(settings)
     await bot.initialize()
     services.delivery_bot = bot
     services.engine = DeliveryEngine(

@@ -18,19 +18,21 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from digests import delivery
+from digests.config import Settings
 
 
-def delivery_bot(token: str, api_root: str, connections: int) -> Bot:
+def delivery_bot(settings: Settings) -> Bot:
     """A `Bot` for the delivery engine, without PTB's rate limiter (the engine paces itself).
 
-    `api_root` is the Bot API server's root URL. `connections` should cover the send rate
-    times the round trip (SEND_CONNECTIONS): PTB's plain `Bot` has one connection, which
-    serialises every send behind the previous answer, while a pool much larger than needed
-    costs CPU, since httpcore checks every idle connection on each request.
+    Its connection pool (SEND_CONNECTIONS) should cover the send rate times the round trip:
+    PTB's plain `Bot` has one connection, which serialises every send behind the previous
+    answer, while a pool much larger than needed costs CPU, since httpcore checks every idle
+    connection on each request.
     """
-    request = HTTPXRequest(connection_pool_size=connections, pool_timeout=30.0)
+    api_root = settings.telegram_api_base_url
+    request = HTTPXRequest(connection_pool_size=settings.send_connections, pool_timeout=30.0)
     return Bot(
-        token,
+        settings.token or "",
         base_url=f"{api_root}/bot",
         base_file_url=f"{api_root}/file/bot",
         request=request,

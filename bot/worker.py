@@ -40,9 +40,7 @@ async def run_worker(
 ) -> int:
     room = Newsroom.open(settings)
     services = build_services(settings, room)
-    bot = delivery_bot(
-        settings.token or "", settings.telegram_api_base_url, settings.send_connections
-    )
+    bot = delivery_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
