@@ -15,7 +15,7 @@ from bot.render import render_digest, split_message
 from bot.sender import TelegramSender, delivery_bot
 from digests import subscriptions
 from digests.compose import LEADERS_SECTION, Digest, DigestItem
-from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.delivery import DeliveryEngine
 from digests.dispatch import queue_due_digests
 from digests.ingest.service import SourceReport, ingest
 from digests.ingest.sources_file import SourcesFileError
@@ -122,7 +122,6 @@ async def start_delivery(application: Application, services: BotServices, worker
         services.newsroom,
         TelegramSender(bot),
         worker=worker,
-        policy=DeliveryPolicy(rate=settings.send_rate),
         gate=await call(gate_for, services.newsroom),
     )
     await call(services.engine.recover)

@@ -76,6 +76,10 @@ class DeliveryPolicy:
     backoff_max: float = 600.0
     batch: int = 200
     stale_after: timedelta = timedelta(minutes=5)
+    # Sends awaiting Telegram's answer at once (SEND_CONNECTIONS, the sender's connections). A
+    # send takes its rate slot only once it can go out: queued behind busy connections, sends
+    # would leave in a burst when slow answers come back, above the rate their slots kept.
+    in_flight: int = 8
 
 
 @dataclass(slots=True)
@@ -132,9 +136,12 @@ class DeliveryEngine:
         self.room = room
         self.sender = sender
         self.worker = worker
-        self.policy = policy or DeliveryPolicy(rate=room.settings.send_rate)
+        self.policy = policy or DeliveryPolicy(
+            rate=room.settings.send_rate, in_flight=room.settings.send_connections
+        )
         self.gate = gate or LocalGate(self.policy.rate)
         self.pacer = _ChatPacer(self.policy.per_chat_interval, self.policy.group_per_minute)
+        self._in_flight = asyncio.Semaphore(self.policy.in_flight)
         self._resume_at = 0.0  # monotonic time before which nothing is sent (RetryAfter)
         self.on_blocked = on_blocked
         self._cancelled: set[int] = set()
@@ -219,15 +226,14 @@ class DeliveryEngine:
             SubscriberRepository(session).deactivate(chat_id, reason)
 
     # -- sending -------------------------------------------------------------------------
-    async def _pace(self, chat_id: int) -> None:
+    async def _wait_for_chat(self, chat_id: int) -> None:
+        """Until this chat may receive again and no flood wait is on."""
         while True:
             now = time.monotonic()
             wait = max(self._resume_at - now, self.pacer.wait_time(chat_id, now))
             if wait <= 0:
-                break
+                return
             await asyncio.sleep(wait)
-        await self.gate.acquire()
-        self.pacer.record(chat_id, time.monotonic())
 
     async def _send_part(self, row: Delivery, index: int) -> int:
         if row.broadcast_id is not None and row.parts and row.parts[0].startswith("copy:"):
@@ -243,16 +249,20 @@ class DeliveryEngine:
         """Send one part; on RetryAfter the whole engine pauses exactly that long, then the
         same part is tried again (up to `max_attempts` flood waits)."""
         for _ in range(self.policy.max_attempts):
-            await self._pace(row.chat_id)
-            if row.broadcast_id is not None and await self._is_cancelled(row.broadcast_id):
-                raise _Withdrawn
-            try:
-                return await self._send_part(row, index)
-            except RetryAfter as exc:
-                # Telegram's flood control covers the whole bot: everyone waits.
-                self._resume_at = max(self._resume_at, time.monotonic() + exc.seconds)
-                log.info("flood wait of %g s from Telegram", exc.seconds)
-                last = exc
+            await self._wait_for_chat(row.chat_id)
+            async with self._in_flight:
+                await self.gate.acquire()
+                self.pacer.record(row.chat_id, time.monotonic())
+                # Checked last: a cancel pressed while this send waited for its turn counts.
+                if row.broadcast_id is not None and await self._is_cancelled(row.broadcast_id):
+                    raise _Withdrawn
+                try:
+                    return await self._send_part(row, index)
+                except RetryAfter as exc:
+                    # Telegram's flood control covers the whole bot: everyone waits.
+                    self._resume_at = max(self._resume_at, time.monotonic() + exc.seconds)
+                    log.info("flood wait of %g s from Telegram", exc.seconds)
+                    last = exc
         raise last
 
     async def deliver(self, row: Delivery, outcome: DeliveryOutcome) -> None:

@@ -13,9 +13,10 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
 from telegram import Bot
 
-from bot.sender import TelegramSender
+from bot.sender import TelegramSender, delivery_bot
 from digests import broadcasts, subscriptions
 from digests.broadcasts import Audience
 from digests.clock import FakeClock
@@ -96,6 +97,39 @@ async def test_blocked_users_are_deactivated_and_the_rest_goes_on(
             p for m, p in tg.requests if m == "sendMessage" and int(p["chat_id"]) == 20_003
         ]
         assert len(blocked_tries) == 1
+
+
+async def test_slow_answers_do_not_pile_up_into_a_burst(
+    newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """While Telegram answers slowly every connection is busy. A send that took its rate slot
+    and then waited for a connection would leave together with the others that waited, once
+    answers speed up again: a burst above the rate. Sends take their slot only when they can
+    go out."""
+    async with FakeTelegram() as tg:
+        tg.record_requests = False
+        fan_out(newsroom, tg, range(21_000, 21_300))
+        tg.answer_delay = 0.5  # 4 connections carry 8 sends a second; the rate allows 50
+        settings = newsroom.settings.model_copy(
+            update={
+                "telegram_bot_token": SecretStr(TOKEN),
+                "telegram_api_base_url": tg.base_url,
+                "send_connections": 4,
+            }
+        )
+        async with delivery_bot(settings) as bot:
+            engine = DeliveryEngine(
+                newsroom,
+                TelegramSender(bot),
+                worker="t",
+                policy=DeliveryPolicy(rate=50, in_flight=4),
+            )
+            sending = asyncio.create_task(drain(newsroom, engine, clock))
+            await asyncio.sleep(3)
+            tg.answer_delay = 0.0
+            await sending
+        assert len(tg.sent) == 300
+        assert tg.max_in_window(1.0) <= 50
 
 
 def _worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:

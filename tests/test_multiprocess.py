@@ -77,6 +77,7 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
         for chat in CHATS:
             tg.user(chat)
         env = process_env(pg_database, tg, tmp_path, token="123:T", send_rate=RATE)
+        tg.watch_stalls()
         worker = [sys.executable, "-m", "bot.cli", "worker", "--deliver-only", "--stale-after", "8"]
         commands = [
             [*worker, "--name", "w0"],
@@ -115,7 +116,9 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
         assert set(received) == set(CHATS)
         repeated = {chat for chat, n in received.items() if n > 1}
         assert repeated <= in_flight, (len(repeated - in_flight), len(in_flight))
-        assert tg.max_in_window(1.0) <= RATE
+        # The senders keep under the limit; what this server stamps may bunch by its own stalls.
+        busiest = tg.max_in_window(1.0)
+        assert busiest <= RATE * (1 + tg.longest_stall), (busiest, tg.longest_stall)
         with session_scope(room.sessions) as session:
             counts = DeliveryRepository(session).counts()
             senders = {

@@ -99,9 +99,14 @@ class FakeTelegram:
         self._random: tuple[float, random.Random, tuple[int, ...]] | None = None
         self.limits: Limits | None = None
         self.record_requests = True
+        # Seconds before each answer leaves, after the request took effect (a slow Telegram).
+        self.answer_delay = 0.0
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
         self.port = 0
+        # The longest time this server's event loop could not run (see `watch_stalls`).
+        self.longest_stall = 0.0
+        self._stall_watch: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -121,10 +126,26 @@ class FakeTelegram:
 
     async def __aexit__(self, *exc: object) -> None:
         self._update_event.set()
+        if self._stall_watch:
+            self._stall_watch.cancel()
         if self._client:
             await self._client.close()
         if self._runner:
             await self._runner.cleanup()
+
+    def watch_stalls(self, tick: float = 0.005) -> None:
+        """Measure from now on how long this server's loop is kept from running (by the test
+        process's own work or garbage collection, or a busy machine). Requests that arrive
+        meanwhile are stamped together when it runs again, so a rate measured here reads high
+        by up to the limit times the longest stall: that is the instrument's error."""
+
+        async def watch() -> None:
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(tick)
+                self.longest_stall = max(self.longest_stall, time.monotonic() - before - tick)
+
+        self._stall_watch = asyncio.get_running_loop().create_task(watch())
 
     # -- users and chats ---------------------------------------------------------------------
     def user(
@@ -401,6 +422,8 @@ class FakeTelegram:
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
             return web.json_response(body, status=exc.status)
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return web.json_response({"ok": True, "result": result})
 
     # -- validation ------------------------------------------------------------------------------
