@@ -9,13 +9,15 @@ is not a truncated listing snippet, a date with a time over a date alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -73,6 +75,36 @@ class _NewArticle:
 
     def row(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__ if name != "id"}  # type: ignore[attr-defined]
+
+
+def _insert_rows(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert many rows of one shape: COPY on PostgreSQL (a feed's worth of articles loads
+    several times faster than through a multi-row INSERT, and rows stream to the server while
+    later ones are still being made), executemany elsewhere. COPY skips SQLAlchemy's type
+    processing, so the columns' bind processors are applied here."""
+    if connection.dialect.name != "postgresql":
+        batch = list(rows)
+        if batch:
+            connection.execute(insert(table), batch)
+        return
+    stream = iter(rows)
+    first = next(stream, None)
+    if first is None:
+        return
+    names = list(first)
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    quote = connection.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    driver = connection.connection.driver_connection  # psycopg's, in this transaction
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in itertools.chain((first,), stream):
+            copy.write_row(
+                [
+                    process(row[name]) if process else row[name]
+                    for name, process in zip(names, processors, strict=True)
+                ]
+            )
 
 
 def content_hash(title: str, summary: str, body: str) -> str:
@@ -275,42 +307,41 @@ class ArticleRepository:
         """Insert new articles, their topics and leaders in bulk (Core, not the unit of work)."""
         if not pending:
             return
-        rows = []
-        topic_rows: list[tuple[int, list[str]]] = []
-        leader_rows: list[tuple[int, list[str]]] = []
-        for index_, article in enumerate(pending):
-            row = article.row()
-            folded_title = fold(article.title)  # folding is character by character
-            row["search_title"] = folded_title
-            rest = fold(f"{article.summary}\n{article.body}")
-            row["search_text"] = f"{folded_title}\n{rest}"
-            row["classified_with"] = labels.fingerprint if labels else None
-            rows.append(row)
-            if labels is not None:
-                topics, leaders = labels.labeler(
-                    article.title, article.summary, article.body, article.section
-                )
-                topic_rows.append((index_, list(dict.fromkeys(topics))))
-                leader_rows.append((index_, list(dict.fromkeys(leaders))))
-        for article, row, new_id in zip(pending, rows, self._reserve_ids(len(rows)), strict=True):
-            article.id = row["id"] = new_id
+        ids = self._reserve_ids(len(pending))
+        topics: list[dict[str, Any]] = []
+        leaders: list[dict[str, Any]] = []
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for article, new_id in zip(pending, ids, strict=True):
+                article.id = new_id
+                row = article.row()
+                row["id"] = new_id
+                folded_title = fold(article.title)  # folding is character by character
+                row["search_title"] = folded_title
+                rest = fold(f"{article.summary}\n{article.body}")
+                row["search_text"] = f"{folded_title}\n{rest}"
+                row["classified_with"] = labels.fingerprint if labels else None
+                if labels is not None:
+                    slugs, names = labels.labeler(
+                        article.title, article.summary, article.body, article.section
+                    )
+                    topics.extend({"article_id": new_id, "topic": t} for t in dict.fromkeys(slugs))
+                    leaders.extend(
+                        {"article_id": new_id, "leader": n} for n in dict.fromkeys(names)
+                    )
+                yield row
+
         # Core statements on the session's connection: the ORM's bulk layer adds nothing here.
         connection = self.session.connection()
-        connection.execute(insert(Article.__table__), rows)
+        # Rows are made (and classified) as they are sent: on PostgreSQL the server indexes
+        # the first rows while the next ones are classified.
+        _insert_rows(connection, Article.__table__, rows())
         if connection.dialect.name == "sqlite":
             # One statement indexes the whole batch (migration 0006 says why not a trigger);
             # on SQLite the batch's ids are one contiguous range (see _reserve_ids).
             connection.execute(_FTS_INDEX, {"first": pending[0].id, "last": pending[-1].id})
-        topics = [
-            {"article_id": pending[i].id, "topic": t} for i, slugs in topic_rows for t in slugs
-        ]
-        leaders = [
-            {"article_id": pending[i].id, "leader": n} for i, names in leader_rows for n in names
-        ]
-        if topics:
-            connection.execute(insert(ArticleTopic.__table__), topics)
-        if leaders:
-            connection.execute(insert(ArticleLeader.__table__), leaders)
+        _insert_rows(connection, ArticleTopic.__table__, topics)
+        _insert_rows(connection, ArticleLeader.__table__, leaders)
 
     def link_related(self, article_id: int, titles: Iterable[str]) -> int:
         """Link an article to the stored articles named in its related list; returns links made."""
