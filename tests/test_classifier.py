@@ -98,6 +98,26 @@ def test_two_weak_phrases_in_a_title_make_a_topic() -> None:
     assert "medical-services" not in topics("BV tỉnh khánh thành nhà để xe")
 
 
+def test_clinics_incidents_of_care_and_hospital_schemes_are_medical_services() -> None:
+    assert "medical-services" in topics("Đình chỉ hoạt động phòng khám tư sau sự cố")
+    assert "medical-services" in topics("4 trẻ tử vong ở Bắc Ninh do nhiễm khuẩn bệnh viện")
+    assert "medical-services" in topics("Đánh giá hiệu quả đề án bệnh viện vệ tinh")
+    # A transplant is care and donation at once.
+    transplant = topics("Bệnh viện Xanh Pôn ghép thận thành công từ người hiến tạng")
+    assert {"medical-services", "blood-organ-donation"} <= set(transplant)
+    # A hospital named as the place of another story still needs a care word.
+    assert "medical-services" not in topics("Bệnh viện tỉnh tổ chức hội thao công đoàn")
+
+
+def test_state_honours_of_the_health_sector_are_personnel() -> None:
+    assert "personnel" in topics("Tặng danh hiệu Thầy thuốc nhân dân cho 134 thầy thuốc")
+    assert "personnel" in topics("Trao danh hiệu Thầy thuốc ưu tú năm 2025")
+    # A hyphen splits "Huân-Huy chương" into syllables like any other punctuation.
+    assert "personnel" in topics("Lễ trao tặng Huân-Huy chương cho ngành y tế")
+    # "Thầy thuốc" alone is a doctor, not an honour (and not a medicine).
+    assert topics("Thầy thuốc trẻ tình nguyện về vùng cao") == []
+
+
 def test_title_weighs_more_than_body() -> None:
     body = "Cuộc họp cũng nhắc tới an toàn thực phẩm trong bữa ăn tập thể."
     assert "food-safety" not in topics("Hội nghị tổng kết công tác năm 2025", body=body)
