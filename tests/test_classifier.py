@@ -93,6 +93,22 @@ def test_section_and_leadership_rule() -> None:
     assert appointed == ["personnel"]
 
 
+def test_a_foreign_leader_is_international_not_leadership() -> None:
+    assert topics("Bộ trưởng Y tế Lào thăm Bệnh viện Bạch Mai") == ["international"]
+    assert topics("Thứ trưởng Bộ Y tế Nhật Bản làm việc tại Hà Nội") == ["international"]
+    lao = C.classify(
+        "Lễ trao tặng Huân-Huy chương của Chính phủ Lào",
+        "Được sự uỷ quyền của Thủ tướng Chính phủ nước CHDCND Lào, Bộ Y tế tổ chức lễ trao tặng.",
+    )
+    assert "leadership" not in lao.topics and "international" in lao.topics
+    # Our Minister receiving a foreign one is both.
+    both = topics("Bộ trưởng Đào Hồng Lan tiếp Bộ trưởng Y tế Cuba")
+    assert {"leadership", "international"} <= set(both)
+    # A country after an action is where our leader went; a given name is not a country.
+    assert "leadership" in topics("Thủ tướng thăm Lào, bàn về hợp tác y tế")
+    assert "leadership" in topics("Thứ trưởng Nguyễn Văn Đức kiểm tra bệnh viện tuyến tỉnh")
+
+
 def test_two_weak_phrases_in_a_title_make_a_topic() -> None:
     assert "medical-services" in topics("BV tỉnh bổ sung bác sĩ cho khoa Nhi")
     assert "medical-services" not in topics("BV tỉnh khánh thành nhà để xe")
@@ -158,6 +174,11 @@ def test_catalog_edit_changes_results(tmp_path: Path) -> None:
         ),
         ('[[topic]]\nslug = "a"\nen = "x"\n', "missing vi"),
         ("not toml at all [", "topics.toml"),
+        (
+            '[leadership_rule]\nforeign_topic = "nowhere"\n'
+            '[[topic]]\nslug = "a"\nvi = "x"\nen = "x"\n',
+            "foreign_topic",
+        ),
     ],
 )
 def test_invalid_catalog_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:

@@ -45,6 +45,10 @@ class LeadershipRule:
     titles: tuple[str, ...]
     actions: tuple[str, ...]
     action_exclude: tuple[str, ...] = ()
+    # Names of other countries: a title followed by one is a foreign leader's, which is not
+    # leadership but evidence for `foreign_topic` (as strong as a strong phrase).
+    foreign: tuple[str, ...] = ()
+    foreign_topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,9 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
         raise CatalogError("the catalog has no topics")
     rule = data.get("leadership_rule", {})
     assert isinstance(rule, dict)
+    foreign_topic = rule.get("foreign_topic")
+    if foreign_topic is not None and foreign_topic not in {t.slug for t in topics}:
+        raise CatalogError(f"leadership_rule.foreign_topic: no topic {foreign_topic!r}")
     return Catalog(
         topics=tuple(topics),
         leaders=tuple(leaders),
@@ -127,6 +134,8 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
             titles=_strings(rule, "titles", "leadership_rule"),
             actions=_strings(rule, "actions", "leadership_rule"),
             action_exclude=_strings(rule, "action_exclude", "leadership_rule"),
+            foreign=_strings(rule, "foreign", "leadership_rule"),
+            foreign_topic=str(foreign_topic) if foreign_topic is not None else None,
         ),
         fingerprint=fingerprint,
     )

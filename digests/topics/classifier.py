@@ -30,6 +30,7 @@ THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
 LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
+FOREIGN_WINDOW = 4  # syllables after a title where a country's name makes it foreign
 LEADERSHIP = "leadership"
 
 
@@ -53,7 +54,7 @@ class _Phrase:
     original: tuple[str, ...]
     text: str
     owner: str  # topic slug, leader name, or a rule part ("title", "action")
-    kind: str  # strong, weak, exclude, leader, rule-title, rule-action
+    kind: str  # strong, weak, exclude, leader, rule-title, rule-action, rule-exclude, rule-foreign
     exact_case: bool
 
 
@@ -147,6 +148,9 @@ class Classifier:
         phrases += [
             _phrase(t, "action", "rule-exclude", folded) for t in self.catalog.rule.action_exclude
         ]
+        phrases += [
+            _phrase(t, "foreign", "rule-foreign", folded) for t in self.catalog.rule.foreign
+        ]
         return _Index(phrases)
 
     def classify(
@@ -207,10 +211,14 @@ class Classifier:
                 evidence.setdefault(phrase.owner, []).append(
                     Evidence(phrase.text, field_name, weight)
                 )
-            if field_name in ("title", "lead") and self._leadership(
-                field_name, text, lowered, hits
-            ):
-                leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
+            if field_name in ("title", "lead"):
+                ours, foreign = self._leadership(field_name, text, lowered, hits)
+                if ours:
+                    leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
+                topic = self.catalog.rule.foreign_topic
+                if foreign and topic:
+                    scores[topic] = scores.get(topic, 0.0) + strong_w
+                    evidence.setdefault(topic, []).append(Evidence(foreign, field_name, strong_w))
 
         for topic, score in body_scores.items():
             scores[topic] = scores.get(topic, 0.0) + min(BODY_CAP, score)
@@ -232,18 +240,34 @@ class Classifier:
 
     def _leadership(
         self, field_name: str, text: str, lowered: list[str], hits: list[tuple[int, _Phrase]]
-    ) -> bool:
-        """The title (or the start of the lead) reports what a leader did or said: a leader's
-        title or name, then an action; in a title, a leader quoted before a colon; in the lead,
-        a leader and an action in either order."""
+    ) -> tuple[bool, str | None]:
+        """Whether the title (or the start of the lead) reports what a leader did or said: a
+        leader's title or name, then an action; in a title, a leader quoted before a colon; in
+        the lead, a leader and an action in either order. Also the first foreign leader's title
+        seen there ("Bộ trưởng Y tế Lào"), which is not ours."""
         limit = LEAD_WINDOW if field_name == "lead" else len(lowered)
-        people = [
-            (s, s + len(p.tokens))
-            for s, p in hits
-            if p.kind in ("rule-title", "leader") and s < limit
-        ]
+        actions_at = {s for s, p in hits if p.kind == "rule-action"}
+        foreign_at = {s: s + len(p.tokens) for s, p in hits if p.kind == "rule-foreign"}
+        longest: dict[int, int] = {}  # start -> end of the longest title there
+        people = []
+        for s, p in hits:
+            if s >= limit:
+                continue
+            if p.kind == "leader":
+                people.append((s, s + len(p.tokens)))
+            elif p.kind == "rule-title":
+                longest[s] = max(longest.get(s, 0), s + len(p.tokens))
+        foreign: str | None = None
+        for s, end in longest.items():
+            # "Bộ trưởng Y tế Lào", "Thủ tướng Chính phủ nước CHDCND Lào": another country's
+            # leader, when its name follows within a few syllables and before any action.
+            after = next((i for i in range(end, end + FOREIGN_WINDOW) if i in foreign_at), None)
+            if after is not None and not any(end <= a < after for a in actions_at):
+                foreign = foreign or " ".join(lowered[s : foreign_at[after]])
+                continue
+            people.append((s, end))
         if not people:
-            return False
+            return False, foreign
         masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
         actions = [
             s
@@ -252,13 +276,13 @@ class Classifier:
         ]
         first_person_end = min(end for _s, end in people)
         if field_name == "lead":
-            return bool(actions)
+            return bool(actions), foreign
         if any(a >= first_person_end for a in actions):
-            return True
+            return True, foreign
         if ":" in text:
             before = len(syllables(text.split(":", 1)[0]))
-            return any(start < before for start, _e in people)
-        return False
+            return any(start < before for start, _e in people), foreign
+        return False, foreign
 
 
 def classify_jsonl(
