@@ -134,8 +134,31 @@ def test_state_honours_of_the_health_sector_are_personnel() -> None:
     assert topics("Thầy thuốc trẻ tình nguyện về vùng cao") == []
 
 
+def test_the_lead_speaks_for_a_headline_that_names_no_topic() -> None:
+    lead = "Bộ Y tế có văn bản về việc đảm bảo công tác y tế trong kỳ nghỉ lễ."
+    assert "medical-services" in topics("Đảm bảo tốt y tế trong dịp nghỉ lễ", lead)
+    # When the headline names a topic, a strong phrase of the lead only supports.
+    assert topics("Hội nghị chuyển đổi số ngành y tế", lead) == ["digital-transformation"]
+    # Weak phrases of the lead stay weak either way.
+    assert topics("Một ngày ở bệnh viện huyện", "Bác sĩ và người bệnh kể chuyện.") == []
+
+
+def test_a_leaders_party_posts_are_a_title_not_party_work() -> None:
+    lead = (
+        "Sáng 04/3, Ủy viên Dự khuyết Ban Chấp hành Trung ương Đảng, Phó Bí thư Thường trực "
+        "Đảng ủy Bộ Y tế, Thứ trưởng Thường trực Vũ Mạnh Hà chủ trì buổi làm việc."
+    )
+    result = topics("Truyền thông y tế luôn đi trước", lead)
+    assert "personnel" not in result and "leadership" in result
+    assert "personnel" in topics("Đảng ủy Bộ Y tế tổng kết công tác năm 2025")
+
+
 def test_title_weighs_more_than_body() -> None:
-    body = "Cuộc họp cũng nhắc tới an toàn thực phẩm trong bữa ăn tập thể."
+    # The first paragraph is the lead; a mention further down the body only supports.
+    body = (
+        "Hội nghị đánh giá kết quả công tác năm 2025 của các đơn vị.\n"
+        "Cuộc họp cũng nhắc tới an toàn thực phẩm trong bữa ăn tập thể."
+    )
     assert "food-safety" not in topics("Hội nghị tổng kết công tác năm 2025", body=body)
     assert "food-safety" in topics("Hội nghị về an toàn thực phẩm năm 2025")
 

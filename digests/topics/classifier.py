@@ -186,6 +186,11 @@ class Classifier:
                         (start, start + len(phrase.tokens))
                     )
             strong_w, weak_w = WEIGHTS[field_name]
+            if field_name == "lead" and not scores:
+                # A headline that names no topic ("Đảm bảo tốt công tác y tế dịp nghỉ lễ", a
+                # teaser, a quote) leaves the lead to say what the news is about: its strong
+                # phrases weigh as a title's. Weak ones do not, so scattered words stay weak.
+                strong_w = WEIGHTS["title"][0]
             claimed: dict[str, list[tuple[int, int]]] = {}
             for start, phrase in hits:
                 end = start + len(phrase.tokens)
