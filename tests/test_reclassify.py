@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from digests.config import PROJECT_ROOT
 from digests.ingest.service import import_seeds
 from digests.reading import latest, listing
 from digests.services import Newsroom
+from digests.topics import labels as labels_module
 from digests.topics.labels import catalog_labels, reclassify
 
 
@@ -46,3 +49,15 @@ def test_stored_articles_are_classified_and_reclassified(
         "Số ca nghi ngộ độc sau ăn bánh mì lề đường tại Vũng Tàu đã tăng lên 92 ca",
         "Số ca ngộ độc nghi do ăn bánh mì ở TPHCM tiếp tục tăng mạnh",
     }
+
+
+def test_new_classifier_rules_make_stored_labels_stale(
+    newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_seeds(newsroom, PROJECT_ROOT / "seeds")
+    assert reclassify(newsroom) == 0
+    # Same catalog, newer rules: every stored label was made by the older ones.
+    monkeypatch.setattr(labels_module, "RULES_VERSION", labels_module.RULES_VERSION + 1)
+    newsroom.labels = catalog_labels(newsroom.settings.topics_file)
+    assert reclassify(newsroom) == 82
+    assert reclassify(newsroom) == 0

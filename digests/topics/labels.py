@@ -1,5 +1,6 @@
 """Classification at storage time: every stored article gets its topics and leaders (leaders
-are stored by slug); a catalog edit makes stored labels stale and `reclassify` redoes them."""
+are stored by slug); a catalog edit or new classifier rules make stored labels stale and
+`reclassify` redoes them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from digests.services import Newsroom
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
-from digests.topics.classifier import Classifier
+from digests.topics.classifier import RULES_VERSION, Classifier
 
 
 def labels_for(catalog: Catalog) -> ArticleLabels:
@@ -22,7 +23,7 @@ def labels_for(catalog: Catalog) -> ArticleLabels:
         result = classifier.classify(title, summary, body, section)
         return result.topics, [slug_of.get(name, name) for name in result.leaders]
 
-    return ArticleLabels(labeler=label, fingerprint=catalog.fingerprint)
+    return ArticleLabels(labeler=label, fingerprint=f"{catalog.fingerprint}/r{RULES_VERSION}")
 
 
 def catalog_labels(path: Path) -> ArticleLabels:
