@@ -93,6 +93,20 @@ def test_section_and_leadership_rule() -> None:
     assert appointed == ["personnel"]
 
 
+def test_tobacco_sessions_and_calls_to_action() -> None:
+    # "khói thuốc" is tobacco smoke, not a medicine.
+    assert "medicines-vaccines" not in topics("Truyền thông vì môi trường không khói thuốc")
+    # "kỳ họp" is a session of the National Assembly, not a meeting a leader holds.
+    session = C.classify(
+        "Trình Quốc hội phê chuẩn nhân sự Bộ Y tế",
+        "Tại kỳ họp tới, Thủ tướng Chính phủ sẽ trình Quốc hội phê chuẩn nhân sự.",
+    )
+    assert session.topics == ["personnel"]
+    # A leader calling on the sector to act is a leadership activity.
+    assert "leadership" in topics("Bộ trưởng Bộ Y tế gửi lời hiệu triệu phòng, chống dịch")
+    assert "leadership" in topics("Thứ trưởng kêu gọi người dân hiến máu tình nguyện")
+
+
 def test_a_foreign_leader_is_international_not_leadership() -> None:
     assert topics("Bộ trưởng Y tế Lào thăm Bệnh viện Bạch Mai") == ["international"]
     assert topics("Thứ trưởng Bộ Y tế Nhật Bản làm việc tại Hà Nội") == ["international"]
