@@ -93,6 +93,11 @@ def test_section_and_leadership_rule() -> None:
     assert appointed == ["personnel"]
 
 
+def test_an_acting_head_is_personnel() -> None:
+    lead = "Chủ tịch UBND tỉnh giao ông A, Phó Giám đốc Sở Y tế, phụ trách điều hành Sở Y tế."
+    assert topics("Ông A phụ trách Sở Y tế tỉnh", lead) == ["personnel"]
+
+
 def test_tobacco_sessions_and_calls_to_action() -> None:
     # "khói thuốc" is tobacco smoke, not a medicine.
     assert "medicines-vaccines" not in topics("Truyền thông vì môi trường không khói thuốc")
