@@ -3,17 +3,22 @@ field, label and search entry as written, on both databases."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from digests.dates import VN_TZ, When
 from digests.ingest.items import ParsedItem
+from digests.ingest.service import ReadResult, _store
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import Article
 from digests.store.search import search_articles
+from digests.store.sources import SourceRepository
 from digests.topics.catalog import load_catalog
 from digests.topics.classifier import Classifier
 
@@ -114,3 +119,37 @@ def test_a_second_batch_merges_instead_of_inserting(newsroom: Newsroom) -> None:
         )
     assert (first.new, again.new, again.unchanged) == (300, 1, 300)
     assert again.ids[:300] == first.ids
+
+
+def test_an_article_stored_first_by_another_process_is_retried_and_merged(
+    newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between our lookup and our insert another process stores the same articles: the insert
+    fails with a unique-key conflict (IntegrityError, also from PostgreSQL's COPY) and the
+    ingest's retry finds and merges them; nothing is stored twice."""
+    with session_scope(newsroom.sessions) as session:
+        source_id = SourceRepository(session).seed_source("elsewhere").id
+    items = _items(30)
+    now = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+    with session_scope(newsroom.sessions) as session:
+        ArticleRepository(session).upsert(items, source_id=None, now=now)
+
+    real_lookup = ArticleRepository._candidates
+    lookups: list[int] = []
+
+    def lookup_that_misses_once(
+        self: ArticleRepository, batch: Sequence[ParsedItem], keys: set[str]
+    ) -> list[Article]:
+        lookups.append(len(batch))
+        return [] if len(lookups) == 1 else real_lookup(self, batch, keys)
+
+    monkeypatch.setattr(ArticleRepository, "_candidates", lookup_that_misses_once)
+    with pytest.raises(IntegrityError), session_scope(newsroom.sessions) as session:
+        ArticleRepository(session).upsert(items, source_id=None, now=now)
+
+    lookups.clear()
+    report = _store(newsroom, source_id, ReadResult(items=items), None)
+    assert len(lookups) == 2  # the first attempt conflicted, the second merged
+    assert (report.new, report.unchanged) == (0, 30)
+    with session_scope(newsroom.sessions) as session:
+        assert ArticleRepository(session).count() == 30

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -97,14 +98,20 @@ def _insert_rows(connection: Connection, table: Table, rows: Iterable[dict[str, 
     statement = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
     driver = connection.connection.driver_connection  # psycopg's, in this transaction
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in itertools.chain((first,), stream):
-            copy.write_row(
-                [
-                    process(row[name]) if process else row[name]
-                    for name, process in zip(names, processors, strict=True)
-                ]
-            )
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in itertools.chain((first,), stream):
+                copy.write_row(
+                    [
+                        process(row[name]) if process else row[name]
+                        for name, process in zip(names, processors, strict=True)
+                    ]
+                )
+    except dbapi_error as exc:
+        # Raised as SQLAlchemy would have: callers catch IntegrityError when another process
+        # stored the same article first, and retry.
+        raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
 
 
 def content_hash(title: str, summary: str, body: str) -> str:
