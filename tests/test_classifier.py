@@ -140,6 +140,9 @@ def test_clinics_incidents_of_care_and_hospital_schemes_are_medical_services() -
     # A transplant is care and donation at once.
     transplant = topics("Bệnh viện Xanh Pôn ghép thận thành công từ người hiến tạng")
     assert {"medical-services", "blood-organ-donation"} <= set(transplant)
+    # A hospital's second campus, the ministry's long-running building project.
+    assert "medical-services" in topics("Sớm đưa Bệnh viện Bạch Mai cơ sở 2 vào hoạt động")
+    assert "medical-services" not in topics("Trung tâm Kiểm nghiệm khai trương cơ sở 2")
     # A hospital named as the place of another story still needs a care word.
     assert "medical-services" not in topics("Bệnh viện tỉnh tổ chức hội thao công đoàn")
 
