@@ -112,6 +112,19 @@ def test_tobacco_sessions_and_calls_to_action() -> None:
     assert "leadership" in topics("Thứ trưởng kêu gọi người dân hiến máu tình nguyện")
 
 
+def test_english_news() -> None:
+    assert topics("Deputy PM inspects COVID-19 vaccination in Hanoi") == [
+        "leadership",
+        "disease-control",
+    ]
+    assert topics("Alert to monkeypox, HCM City proposes health declaration for arrivals") == [
+        "disease-control"
+    ]
+    covax = topics("Nearly 1.7 million doses of vaccines arrive through COVAX")
+    assert {"medicines-vaccines", "international"} <= set(covax)
+    assert topics("Maternal and child health care gaps among regions") == ["population-social"]
+
+
 def test_a_foreign_leader_is_international_not_leadership() -> None:
     assert topics("Bộ trưởng Y tế Lào thăm Bệnh viện Bạch Mai") == ["international"]
     assert topics("Thứ trưởng Bộ Y tế Nhật Bản làm việc tại Hà Nội") == ["international"]
