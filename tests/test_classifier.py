@@ -123,6 +123,15 @@ def test_english_news() -> None:
     covax = topics("Nearly 1.7 million doses of vaccines arrive through COVAX")
     assert {"medicines-vaccines", "international"} <= set(covax)
     assert topics("Maternal and child health care gaps among regions") == ["population-social"]
+    assert topics("Ministry asks for reports on health worker resignations") == ["personnel"]
+    # "Preventive medicine" is disease prevention, not medicines.
+    assert topics("Shortfall of preventive medicine workers") == ["disease-control"]
+    led = C.classify(
+        "Health workers sent to support HCM City",
+        "A delegation of the ministry led by Minister Nguyen Thanh Long arrived on August 15.",
+    )
+    assert "leadership" in led.topics
+    assert topics("Dairy product origin to be traced after two deaths") == ["food-safety"]
 
 
 def test_a_foreign_leader_is_international_not_leadership() -> None:
