@@ -254,7 +254,12 @@ class Classifier:
         the lead, a leader and an action in either order. Also the first foreign leader's title
         seen there ("Bộ trưởng Y tế Lào"), which is not ours."""
         limit = LEAD_WINDOW if field_name == "lead" else len(lowered)
-        actions_at = {s for s, p in hits if p.kind == "rule-action"}
+        masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
+        actions = [
+            s
+            for s, p in hits
+            if p.kind == "rule-action" and s < limit and not any(a <= s < b for a, b in masked)
+        ]
         foreign_at = {s: s + len(p.tokens) for s, p in hits if p.kind == "rule-foreign"}
         longest: dict[int, int] = {}  # start -> end of the longest title there
         people = []
@@ -270,18 +275,12 @@ class Classifier:
             # "Bộ trưởng Y tế Lào", "Thủ tướng Chính phủ nước CHDCND Lào": another country's
             # leader, when its name follows within a few syllables and before any action.
             after = next((i for i in range(end, end + FOREIGN_WINDOW) if i in foreign_at), None)
-            if after is not None and not any(end <= a < after for a in actions_at):
+            if after is not None and not any(end <= a < after for a in actions):
                 foreign = foreign or " ".join(lowered[s : foreign_at[after]])
                 continue
             people.append((s, end))
         if not people:
             return False, foreign
-        masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
-        actions = [
-            s
-            for s, p in hits
-            if p.kind == "rule-action" and s < limit and not any(a <= s < b for a, b in masked)
-        ]
         first_person_end = min(end for _s, end in people)
         if field_name == "lead":
             return bool(actions), foreign
