@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +24,7 @@ from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryState
 from tests.fakes.bot_api_server import FakeTelegram
-from tests.processes import process_env
+from tests.processes import process_env, start_mohbot, stop_all
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -132,15 +130,6 @@ async def test_slow_answers_do_not_pile_up_into_a_burst(
         assert tg.max_in_window(1.0) <= 50
 
 
-def _worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "worker", "--name", name, "--deliver-only"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
 async def test_killed_worker_restarted_delivers_everything(
     newsroom: Newsroom, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -149,7 +138,7 @@ async def test_killed_worker_restarted_delivers_everything(
         chats = range(30_000, 31_000)
         fan_out(newsroom, tg, chats)
         env = process_env(newsroom.settings.database_url, tg, tmp_path, token=TOKEN, send_rate=250)
-        first = _worker(env, "worker-a")
+        first = start_mohbot(env, "worker", "--name", "worker-a", "--deliver-only")
         await tg.wait_for(lambda: len(tg.sent) >= 300, timeout=60, what="300 messages")
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.wait)
@@ -162,15 +151,15 @@ async def test_killed_worker_restarted_delivers_everything(
             }
         # In flight: accepted by Telegram, not yet marked sent by the process that died.
         in_flight = left_sending & received_at_kill
-        second = _worker(env, "worker-a")  # restarted under the same name: resumes its rows
+        # Restarted under the same name: it resumes its rows.
+        second = start_mohbot(env, "worker", "--name", "worker-a", "--deliver-only")
         try:
             await tg.wait_for(
                 lambda: len({s.chat_id for s in tg.sent}) == 1000, timeout=60, what="all chats"
             )
             await asyncio.sleep(0.5)
         finally:
-            second.send_signal(signal.SIGTERM)
-            await asyncio.to_thread(second.wait, 20)
+            await stop_all([second])
         received = Counter(s.chat_id for s in tg.sent)
         assert set(received) == set(chats)
         repeated = {chat for chat, n in received.items() if n > 1}

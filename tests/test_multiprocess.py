@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from digests.store.deliveries import DeliveryRepository
 from digests.store.models import ChatKind, Delivery, DeliveryKind, DeliveryState, Subscriber
 from tests.conftest import _truncate_all, make_settings
 from tests.fakes.bot_api_server import FakeTelegram
-from tests.processes import process_env
+from tests.processes import process_env, start_mohbot, stop_all
 
 RATE = 300
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -78,16 +76,12 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
             tg.user(chat)
         env = process_env(pg_database, tg, tmp_path, token="123:T", send_rate=RATE)
         tg.watch_stalls()
-        worker = [sys.executable, "-m", "bot.cli", "worker", "--deliver-only", "--stale-after", "8"]
-        commands = [
-            [*worker, "--name", "w0"],
-            [*worker, "--name", "w1"],
-            # The bot itself sends too, and must share the same rate.
-            [sys.executable, "-m", "bot.cli", "run"],
-        ]
+        worker = ("worker", "--deliver-only", "--stale-after", "8")
         workers = [
-            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for command in commands
+            start_mohbot(env, *worker, "--name", "w0"),
+            start_mohbot(env, *worker, "--name", "w1"),
+            # The bot itself sends too, and must share the same rate.
+            start_mohbot(env, "run"),
         ]
         try:
             await tg.wait_for(lambda: len(tg.sent) >= 1000, timeout=60, what="a third sent")
@@ -107,11 +101,7 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
             )
             await asyncio.sleep(0.5)
         finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.send_signal(signal.SIGTERM)
-            for worker in workers:
-                await asyncio.to_thread(worker.wait, 30)
+            await stop_all(workers)
         received = Counter(m.chat_id for m in tg.sent)
         assert set(received) == set(CHATS)
         repeated = {chat for chat, n in received.items() if n > 1}
@@ -150,25 +140,14 @@ async def test_two_workers_queue_and_send_each_digest_once(
         for chat in chats:
             tg.user(chat)
         env = process_env(pg_database, tg, tmp_path, token="123:T", send_rate=100)
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "worker", "--name", name],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for name in ("a", "b")
-        ]
+        workers = [start_mohbot(env, "worker", "--name", name) for name in ("a", "b")]
         try:
             await tg.wait_for(
                 lambda: {m.chat_id for m in tg.sent} >= set(chats), timeout=90, what="digests"
             )
             await asyncio.sleep(2.0)  # room for a second digest, were one wrongly queued
         finally:
-            for worker in workers:
-                worker.send_signal(signal.SIGTERM)
-            for worker in workers:
-                await asyncio.to_thread(worker.wait, 30)
+            await stop_all(workers)
         with session_scope(room.sessions) as session:
             digests = [
                 r

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryState
 from tests.fakes.bot_api_server import FakeTelegram
-from tests.processes import process_env
+from tests.processes import process_env, start_mohbot, stop_all
 from tests.test_fanout import TOKEN, fan_out
 
 
@@ -28,12 +26,8 @@ async def test_sigterm_stops_the_bot_in_the_middle_of_a_long_broadcast(
         chats = range(40_000, 41_000)  # over half a minute of sending at 30 a second
         fan_out(newsroom, tg, chats)
         env = process_env(newsroom.settings.database_url, tg, tmp_path, token=TOKEN, send_rate=30)
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        log = tmp_path / "mohbot.log"
+        bot = start_mohbot(env, "run", log=log)
         try:
             await tg.wait_for(lambda: len(tg.sent) >= 60, timeout=60, what="sending started")
             bot.send_signal(signal.SIGTERM)
@@ -41,10 +35,8 @@ async def test_sigterm_stops_the_bot_in_the_middle_of_a_long_broadcast(
             code = await asyncio.to_thread(bot.wait, 30)
             took = time.monotonic() - asked
         finally:
-            if bot.poll() is None:
-                bot.kill()
-        stderr = bot.stderr.read().decode() if bot.stderr else ""
-        assert code == 0, stderr[-2000:]
+            await stop_all([bot])
+        assert code == 0, log.read_text(encoding="utf-8", errors="replace")[-2000:]
         assert took < 15, f"took {took:.1f} s to stop"
         received = {s.chat_id for s in tg.sent}
         assert 60 <= len(received) < len(chats)
