@@ -178,11 +178,50 @@ def test_state_honours_of_the_health_sector_are_personnel() -> None:
     assert topics("Thầy thuốc trẻ tình nguyện về vùng cao") == []
 
 
+@pytest.mark.parametrize(
+    "section",
+    [
+        "leadership",
+        "Hoạt động của lãnh đạo Bộ",
+        "HOAT DONG CUA LANH DAO BO",
+        "Ministry leadership activities",
+        "Tin hoạt động - Bộ y tế",
+        "Trang chủ > Hoạt động của lãnh đạo Bộ",
+        "https://moh.gov.vn/hoat-dong-cua-lanh-dao-bo",
+        "https://moh.gov.vn/en_US/hoat-dong-cua-lanh-dao-bo/-/asset_publisher/x/content/y",
+        unicodedata.normalize("NFD", "Hoạt động của lãnh đạo Bộ"),
+    ],
+)
+def test_a_section_may_be_named_as_the_site_names_it(section: str) -> None:
+    # A headline with neither a leader nor a topic of its own: only the section says.
+    assert topics("12 điểm mới từ ngày 1/7", section=section) == ["leadership"]
+    assert C.catalog.section_topic(section) == "leadership"
+
+
+def test_sections_that_are_no_topic_give_nothing() -> None:
+    for section in ("Tin tổng hợp", "Tin địa phương", "https://moh.gov.vn/tin-tong-hop", "", None):
+        assert C.catalog.section_topic(section) is None
+        assert topics("12 điểm mới từ ngày 1/7", section=section) == []
+    # What follows "/-/" in a portal address names the article, not the section.
+    assert C.catalog.section_topic("https://moh.gov.vn/tin-tong-hop/-/a/b/content/dan-so") is None
+    assert C.catalog.section_topic("Dân số - Kế hoạch hóa gia đình") == "population-social"
+    assert C.catalog.section_topic("an toan thuc pham") == "food-safety"
+
+
+def test_a_party_congress_resolution_is_not_law() -> None:
+    lead = "Để thực hiện thắng lợi Nghị quyết Đại hội XIV, ngành Y tế tập trung vào giải pháp."
+    assert "law-policy" not in topics("Y tế Việt Nam vươn mình trong kỷ nguyên mới", lead)
+    assert "law-policy" in topics("Triển khai Nghị quyết 72 về bảo vệ sức khỏe nhân dân")
+
+
 def test_the_lead_speaks_for_a_headline_that_names_no_topic() -> None:
     lead = "Bộ Y tế có văn bản về việc đảm bảo công tác y tế trong kỳ nghỉ lễ."
     assert "medical-services" in topics("Đảm bảo tốt y tế trong dịp nghỉ lễ", lead)
     # When the headline names a topic, a strong phrase of the lead only supports.
     assert topics("Hội nghị chuyển đổi số ngành y tế", lead) == ["digital-transformation"]
+    # A headline of weak words only ("tiêu chuẩn", "chất lượng") names no topic either.
+    recall = "Thu hồi gel bôi không đạt tiêu chuẩn chất lượng"
+    assert topics(recall, "Cục Quản lý Dược vừa ra thông báo.") == ["medicines-vaccines"]
     # Weak phrases of the lead stay weak either way.
     assert topics("Một ngày ở bệnh viện huyện", "Bác sĩ và người bệnh kể chuyện.") == []
 
@@ -195,6 +234,13 @@ def test_a_leaders_party_posts_are_a_title_not_party_work() -> None:
     result = topics("Truyền thông y tế luôn đi trước", lead)
     assert "personnel" not in result and "leadership" in result
     assert "personnel" in topics("Đảng ủy Bộ Y tế tổng kết công tác năm 2025")
+    # So is a council's chair; a hospital's name is not the centres it resembles.
+    lead = (
+        "GS.TS Trần Văn Thuấn, Thứ trưởng Bộ Y tế, Chủ tịch Hội đồng Y khoa Quốc gia đã đến thăm."
+    )
+    assert topics("Thứ trưởng thăm gia đình liệt sĩ", lead) == ["leadership"]
+    lead = "Lễ chuyển giao Bệnh viện Điều dưỡng, phục hồi chức năng Trung ương đã diễn ra."
+    assert topics("Chuyển giao hai bệnh viện", lead) == ["personnel"]
 
 
 def test_title_weighs_more_than_body() -> None:

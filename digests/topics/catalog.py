@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from digests.config import PROJECT_ROOT
+from digests.text import fold
 
 DEFAULT_PATH = PROJECT_ROOT / "seeds" / "topics.toml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+# Between the parts of a heading or a breadcrumb ("Tin hoạt động - Bộ Y tế", "Trang chủ > Tin
+# tức") and between the segments of a path; a hyphen inside a word or a URL slug is not one.
+_SECTION_PARTS = re.compile(r"\s+[-–—|»>:]\s+|[/|»>?#&=]")
 
 
 class CatalogError(ValueError):
@@ -29,6 +33,8 @@ class Topic:
     strong: tuple[str, ...]
     weak: tuple[str, ...]
     exclude: tuple[str, ...]
+    # Headings (or URL paths) under which the ministry's sites publish this topic's news.
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +63,29 @@ class Catalog:
     leaders: tuple[Leader, ...]
     rule: LeadershipRule
     fingerprint: str
+    _section_keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for topic in self.topics:
+            for name in (topic.slug, topic.name_vi, topic.name_en, *topic.sections):
+                self._section_keys.setdefault(_section_key(name), topic.slug)
 
     def topic(self, slug: str) -> Topic | None:
         return next((t for t in self.topics if t.slug == slug), None)
+
+    def section_topic(self, section: str | None) -> str | None:
+        """The topic a source's section stands for, or None (a section that is no topic, such
+        as "Tin tổng hợp"). Accepted: the slug, the topic's names and its `sections` headings,
+        with or without diacritics, alone or as a part of a breadcrumb or a URL path
+        ("Tin hoạt động - Bộ y tế", "https://moh.gov.vn/hoat-dong-cua-lanh-dao-bo")."""
+        if not section:
+            return None
+        # In a Liferay address what follows "/-/" names the article, not the section.
+        section = section.split("/-/")[0]
+        for key in (_section_key(section), *map(_section_key, _SECTION_PARTS.split(section))):
+            if key and (slug := self._section_keys.get(key)):
+                return slug
+        return None
 
     def leader(self, key: str) -> Leader | None:
         """A leader by slug or by name as written in the catalog."""
@@ -71,6 +97,11 @@ def _strings(entry: dict[str, object], key: str, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise CatalogError(f"{where}: {key} must be a list of non-empty strings")
     return tuple(v.strip() for v in value)
+
+
+def _section_key(text: str) -> str:
+    """'Tin hoạt động', 'tin-hoat-dong', 'TIN HOẠT ĐỘNG' -> 'tin hoat dong'."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
 
 
 def _text(entry: dict[str, object], key: str, where: str) -> str:
@@ -99,6 +130,7 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
                 strong=_strings(entry, "strong", where),
                 weak=_strings(entry, "weak", where),
                 exclude=_strings(entry, "exclude", where),
+                sections=_strings(entry, "sections", where),
             )
         )
     leaders: list[Leader] = []

@@ -9,8 +9,9 @@ only in capitals. When a text carries no diacritics at all, phrases are compared
 Scores: a strong phrase counts 4 in the title, 2 in the lead (summary, or first paragraph),
 0.5 per occurrence in the rest of the body (at most 3 from the body); weak phrases 2, 0.75
 and 0.2. A topic needs 4: one strong phrase in the title, or two weak ones. The article's own
-section gives its topic outright, and the leadership rule (titles + action verbs, or a quoted
-leader) gives `leadership`.
+section (a topic's slug, its name, or a heading the catalog lists for it) gives its topic
+outright, and the leadership rule (titles + action verbs, or a quoted leader) gives
+`leadership`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 2
+RULES_VERSION = 3
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
@@ -189,10 +190,11 @@ class Classifier:
                         (start, start + len(phrase.tokens))
                     )
             strong_w, weak_w = WEIGHTS[field_name]
-            if field_name == "lead" and not scores:
-                # A headline that names no topic ("Đảm bảo tốt công tác y tế dịp nghỉ lễ", a
-                # teaser, a quote) leaves the lead to say what the news is about: its strong
-                # phrases weigh as a title's. Weak ones do not, so scattered words stay weak.
+            if field_name == "lead" and all(s < THRESHOLD for s in scores.values()):
+                # A headline that names no topic (a teaser, a quote, "Đảm bảo tốt công tác y tế
+                # dịp nghỉ lễ": no phrase, or weak ones only) leaves the lead to say what the
+                # news is about: its strong phrases weigh as a title's. Weak ones do not, so
+                # scattered words stay weak.
                 strong_w = WEIGHTS["title"][0]
             claimed: dict[str, list[tuple[int, int]]] = {}
             for start, phrase in hits:
@@ -230,9 +232,11 @@ class Classifier:
 
         for topic, score in body_scores.items():
             scores[topic] = scores.get(topic, 0.0) + min(BODY_CAP, score)
-        if section and self.catalog.topic(section):
-            scores[section] = scores.get(section, 0.0) + THRESHOLD
-            evidence.setdefault(section, []).append(Evidence(section, "section", THRESHOLD))
+        if section_topic := self.catalog.section_topic(section):
+            scores[section_topic] = scores.get(section_topic, 0.0) + THRESHOLD
+            evidence.setdefault(section_topic, []).append(
+                Evidence(section or "", "section", THRESHOLD)
+            )
         if leadership_hits:
             scores[LEADERSHIP] = scores.get(LEADERSHIP, 0.0) + THRESHOLD
             evidence.setdefault(LEADERSHIP, []).extend(leadership_hits)
