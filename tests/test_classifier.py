@@ -68,6 +68,11 @@ def test_leader_variants() -> None:
     # A title without a name is leadership but names no leader.
     nameless = C.classify("Thứ trưởng Bộ Y tế: Liệu pháp miễn dịch mang lại hy vọng")
     assert nameless.leaders == [] and "leadership" in nameless.topics
+    # A name typed without diacritics in a text that has them is still the leader; a name
+    # that differs by its diacritics ("Tuyến") is someone else.
+    mixed = C.classify("Deputy Minister Do Xuan Tuyen visits Hà Nội's hospitals")
+    assert mixed.leaders == ["Đỗ Xuân Tuyên"]
+    assert C.classify("Ông Đỗ Xuân Tuyến nhận giải thưởng").leaders == []
 
 
 def test_section_and_leadership_rule() -> None:

@@ -147,6 +147,10 @@ class Classifier:
                 phrases += [_phrase(t, topic.slug, kind, folded) for t in texts]
         for leader in self.catalog.leaders:
             phrases += [_phrase(v, leader.name, "leader", folded) for v in leader.variants]
+            if not folded:
+                # A name typed without diacritics in a text that has them ("Deputy Minister
+                # Do Xuan Tuyen visits Hà Nội"): full names are distinctive enough to match so.
+                phrases += [_phrase(v, leader.name, "leader", True) for v in leader.variants]
         phrases += [_phrase(t, "title", "rule-title", folded) for t in self.catalog.rule.titles]
         phrases += [_phrase(t, "action", "rule-action", folded) for t in self.catalog.rule.actions]
         phrases += [
