@@ -137,6 +137,15 @@ def test_english_news() -> None:
     )
     assert "leadership" in led.topics
     assert topics("Dairy product origin to be traced after two deaths") == ["food-safety"]
+    # Meetings and working sessions are what leaders do; countries named in English count.
+    met = topics("Deputy Minister of Health had a meeting with the Cuban ambassador")
+    assert met == ["leadership", "international"]
+    session = C.classify(
+        "Measures sought for drug shortages",
+        "Deputy Prime Minister Tran Hong Ha held a working session with hospitals on Friday.",
+    )
+    assert session.topics == ["leadership", "medicines-vaccines"]
+    assert "international" in topics("Health cooperation between Vietnam and Japan", "")
 
 
 def test_a_foreign_leader_is_international_not_leadership() -> None:
