@@ -148,6 +148,17 @@ def test_english_news() -> None:
     assert "international" in topics("Health cooperation between Vietnam and Japan", "")
 
 
+def test_another_ministrys_leader_is_not_leadership() -> None:
+    assert "leadership" not in topics("Bộ trưởng Bộ Tài chính làm việc về giá thuốc")
+    assert "leadership" not in topics("Deputy Minister of Foreign Trade visits a hospital")
+    assert "leadership" not in topics("Bo truong Bo Tai chinh lam viec ve gia thuoc")
+    # Ours, however written, still are.
+    assert "leadership" in topics("Deputy Minister of Health visits a hospital")
+    assert "leadership" in topics("Bộ trưởng, Bộ Y tế Đào Hồng Lan thăm bệnh viện")
+    both = C.classify("Họp về giá thuốc", "Bộ trưởng Bộ Tài chính và Thứ trưởng Bộ Y tế dự.")
+    assert "leadership" in both.topics
+
+
 def test_a_foreign_leader_is_international_not_leadership() -> None:
     assert topics("Bộ trưởng Y tế Lào thăm Bệnh viện Bạch Mai") == ["international"]
     assert topics("Thứ trưởng Bộ Y tế Nhật Bản làm việc tại Hà Nội") == ["international"]

@@ -29,7 +29,7 @@ _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 4
+RULES_VERSION = 5
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
@@ -280,6 +280,8 @@ class Classifier:
                 longest[s] = max(longest.get(s, 0), s + len(p.tokens))
         foreign: str | None = None
         for s, end in longest.items():
+            if _another_ministry(lowered[end : end + 3]):
+                continue
             # "Bộ trưởng Y tế Lào", "Thủ tướng Chính phủ nước CHDCND Lào": another country's
             # leader, when its name follows within a few syllables and before any action.
             after = next((i for i in range(end, end + FOREIGN_WINDOW) if i in foreign_at), None)
@@ -298,6 +300,18 @@ class Classifier:
             before = len(syllables(text.split(":", 1)[0]))
             return any(start < before for start, _e in people), foreign
         return False, foreign
+
+
+def _another_ministry(after: list[str]) -> bool:
+    """Whether the words after a leader's title name a ministry other than Health: "Bộ trưởng
+    Bộ Tài chính", "Thứ trưởng Bộ Ngoại giao", "Deputy Minister of Foreign Affairs". (The
+    title "Bộ trưởng Bộ Y tế" is matched whole, so "Bộ" after a title is another ministry.)"""
+    words = [fold(w) for w in after]
+    if words[:1] == ["bo"]:
+        return words[1:3] != ["y", "te"]
+    if words[:1] == ["of"]:
+        return words[1:2] != ["health"]
+    return False
 
 
 def classify_jsonl(
