@@ -91,6 +91,7 @@ def test_section_and_leadership_rule() -> None:
     # Answering the National Assembly's questions is an activity; being appointed by a
     # signed decision is personnel news, not what the appointee or the signer did.
     assert "leadership" in topics("Bộ trưởng Bộ Y tế trả lời chất vấn về thiếu thuốc")
+    assert "leadership" in topics("Bộ trưởng quy trách nhiệm cho giám đốc bệnh viện")
     appointed = topics(
         "Ông A giữ chức Thứ trưởng Bộ Y tế",
         "Thủ tướng đã ký quyết định bổ nhiệm ông A giữ chức Thứ trưởng Bộ Y tế.",
@@ -266,6 +267,14 @@ def test_a_leaders_party_posts_are_a_title_not_party_work() -> None:
     assert topics("Thứ trưởng thăm gia đình liệt sĩ", lead) == ["leadership"]
     lead = "Lễ chuyển giao Bệnh viện Điều dưỡng, phục hồi chức năng Trung ương đã diễn ra."
     assert topics("Chuyển giao hai bệnh viện", lead) == ["personnel"]
+    # Syllables are matched across commas: "Trung ương Đảng, Bộ trưởng" holds no "đảng bộ".
+    lead = "Ủy viên Ban chấp hành TW Đảng, Bộ trưởng Bộ Y tế chủ trì hội nghị."
+    assert "personnel" not in topics("Đổi mới thái độ phục vụ người bệnh", lead)
+
+
+def test_care_paid_by_insurance_is_insurance_news() -> None:
+    assert topics("Khám, chữa bệnh BHYT không đúng tuyến hưởng bao nhiêu?") == ["health-insurance"]
+    assert "medical-services" in topics("Bệnh viện tăng giờ khám chữa bệnh dịp Tết")
 
 
 def test_title_weighs_more_than_body() -> None:
