@@ -149,6 +149,23 @@ def test_english_news() -> None:
     assert "international" in topics("Health cooperation between Vietnam and Japan", "")
 
 
+def test_a_leaders_visit_to_a_hospital_is_also_medical_services() -> None:
+    visit = C.classify(
+        "Bộ trưởng thăm, động viên y bác sĩ đêm giao thừa",
+        "Bộ trưởng Bộ Y tế đã đến Bệnh viện Phụ sản Trung ương thăm các y bác sĩ trực Tết.",
+    )
+    assert visit.topics == ["leadership", "medical-services"]
+    assert "rule" in [e.field for e in visit.explain["medical-services"]]
+    assert "medical-services" in topics("Deputy PM visits hospitals in Hanoi")
+    # A meeting with hospitals' directors is not a visit; a visit without a leader is no
+    # leadership item; "thăm khám" (examining patients) is not a visit.
+    meeting = topics("Bộ trưởng họp với lãnh đạo bệnh viện về mua sắm vật tư")
+    assert "medical-services" not in meeting
+    assert topics("Đoàn công tác thăm bệnh viện tỉnh") == []
+    examined = topics("Thứ trưởng chủ trì họp", "Thứ trưởng yêu cầu thăm khám kỹ tại bệnh viện.")
+    assert "medical-services" not in examined
+
+
 def test_another_ministrys_leader_is_not_leadership() -> None:
     assert "leadership" not in topics("Bộ trưởng Bộ Tài chính làm việc về giá thuốc")
     assert "leadership" not in topics("Deputy Minister of Foreign Trade visits a hospital")
@@ -325,6 +342,11 @@ def test_catalog_edit_changes_results(tmp_path: Path) -> None:
             '[leadership_rule]\nforeign_topic = "nowhere"\n'
             '[[topic]]\nslug = "a"\nvi = "x"\nen = "x"\n',
             "foreign_topic",
+        ),
+        (
+            '[leadership_rule]\nvisit_topic = "nowhere"\n'
+            '[[topic]]\nslug = "a"\nvi = "x"\nen = "x"\n',
+            "visit_topic",
         ),
     ],
 )

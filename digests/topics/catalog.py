@@ -55,6 +55,12 @@ class LeadershipRule:
     # leadership but evidence for `foreign_topic` (as strong as a strong phrase).
     foreign: tuple[str, ...] = ()
     foreign_topic: str | None = None
+    # A leader's visit (one of `visits`) to one of `visit_places`, both in the title or the
+    # lead of a leadership item, is also news for `visit_topic` (a visit to a hospital is news
+    # of the hospital's work).
+    visits: tuple[str, ...] = ()
+    visit_places: tuple[str, ...] = ()
+    visit_topic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +162,10 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
         raise CatalogError("the catalog has no topics")
     rule = data.get("leadership_rule", {})
     assert isinstance(rule, dict)
-    foreign_topic = rule.get("foreign_topic")
-    if foreign_topic is not None and foreign_topic not in {t.slug for t in topics}:
-        raise CatalogError(f"leadership_rule.foreign_topic: no topic {foreign_topic!r}")
+    foreign_topic, visit_topic = rule.get("foreign_topic"), rule.get("visit_topic")
+    for key, value in (("foreign_topic", foreign_topic), ("visit_topic", visit_topic)):
+        if value is not None and value not in {t.slug for t in topics}:
+            raise CatalogError(f"leadership_rule.{key}: no topic {value!r}")
     return Catalog(
         topics=tuple(topics),
         leaders=tuple(leaders),
@@ -168,6 +175,9 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
             action_exclude=_strings(rule, "action_exclude", "leadership_rule"),
             foreign=_strings(rule, "foreign", "leadership_rule"),
             foreign_topic=str(foreign_topic) if foreign_topic is not None else None,
+            visits=_strings(rule, "visits", "leadership_rule"),
+            visit_places=_strings(rule, "visit_places", "leadership_rule"),
+            visit_topic=str(visit_topic) if visit_topic is not None else None,
         ),
         fingerprint=fingerprint,
     )

@@ -29,7 +29,7 @@ _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 5
+RULES_VERSION = 6
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
@@ -58,7 +58,9 @@ class _Phrase:
     original: tuple[str, ...]
     text: str
     owner: str  # topic slug, leader name, or a rule part ("title", "action")
-    kind: str  # strong, weak, exclude, leader, rule-title, rule-action, rule-exclude, rule-foreign
+    # strong, weak, exclude, leader; rule-title, rule-action, rule-exclude, rule-foreign,
+    # rule-visit, rule-place
+    kind: str
     exact_case: bool
 
 
@@ -159,6 +161,10 @@ class Classifier:
         phrases += [
             _phrase(t, "foreign", "rule-foreign", folded) for t in self.catalog.rule.foreign
         ]
+        phrases += [_phrase(t, "visit", "rule-visit", folded) for t in self.catalog.rule.visits]
+        phrases += [
+            _phrase(t, "place", "rule-place", folded) for t in self.catalog.rule.visit_places
+        ]
         return _Index(phrases)
 
     def classify(
@@ -181,6 +187,7 @@ class Classifier:
         evidence: dict[str, list[Evidence]] = {}
         leaders: list[str] = []
         leadership_hits: list[Evidence] = []
+        visited: dict[str, str] = {}  # "visit" and "place" -> the phrase seen in title or lead
 
         for field_name, text in (("title", title), ("lead", lead), ("body", rest)):
             if not text:
@@ -226,6 +233,15 @@ class Classifier:
                     Evidence(phrase.text, field_name, weight)
                 )
             if field_name in ("title", "lead"):
+                limit = LEAD_WINDOW if field_name == "lead" else len(lowered)
+                masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
+                for start, phrase in hits:
+                    if (
+                        phrase.kind in ("rule-visit", "rule-place")
+                        and start < limit
+                        and not any(a <= start < b for a, b in masked)
+                    ):
+                        visited.setdefault(phrase.owner, phrase.text)
                 ours, foreign = self._leadership(field_name, text, lowered, hits)
                 if ours:
                     leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
@@ -244,6 +260,12 @@ class Classifier:
         if leadership_hits:
             scores[LEADERSHIP] = scores.get(LEADERSHIP, 0.0) + THRESHOLD
             evidence.setdefault(LEADERSHIP, []).extend(leadership_hits)
+            topic = self.catalog.rule.visit_topic
+            if topic and "visit" in visited and "place" in visited:
+                scores[topic] = scores.get(topic, 0.0) + THRESHOLD
+                evidence.setdefault(topic, []).append(
+                    Evidence(f"{visited['visit']} … {visited['place']}", "rule", THRESHOLD)
+                )
 
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
         order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
