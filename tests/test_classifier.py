@@ -294,6 +294,13 @@ def test_care_paid_by_insurance_is_insurance_news() -> None:
     assert "medical-services" in topics("Bệnh viện tăng giờ khám chữa bệnh dịp Tết")
 
 
+def test_treatment_protocols_are_clinical_care() -> None:
+    assert topics("Phác đồ mới điều trị bệnh tay chân miệng") == [
+        "disease-control",
+        "medical-services",
+    ]
+
+
 def test_title_weighs_more_than_body() -> None:
     # The first paragraph is the lead; a mention further down the body only supports.
     body = (
