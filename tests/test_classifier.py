@@ -147,6 +147,12 @@ def test_english_news() -> None:
     )
     assert session.topics == ["leadership", "medicines-vaccines"]
     assert "international" in topics("Health cooperation between Vietnam and Japan", "")
+    # English words of every topic, not only of leadership.
+    assert topics("Herbal medicine producers get support") == ["traditional-medicine"]
+    assert topics("Hand, foot and mouth disease cases rise in the south") == ["disease-control"]
+    assert topics("Blood banks face severe shortage after Tet") == ["blood-organ-donation"]
+    assert topics("Health insurance fund runs a deficit") == ["health-insurance"]
+    assert topics("Commune health stations get new equipment") == ["primary-care"]
 
 
 def test_a_leaders_visit_to_a_hospital_is_also_medical_services() -> None:
