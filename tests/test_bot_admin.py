@@ -200,6 +200,25 @@ async def test_stats_sends_figures_and_a_png(settings: Settings, newsroom: Newsr
         assert photo.method == "sendPhoto" and photo.data.startswith(b"\x89PNG\r\n\x1a\n")
 
 
+async def test_a_sources_file_with_a_wrong_section_is_reported_to_the_admin(
+    settings: Settings, newsroom: Newsroom, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nname = "skds"\nkind = "rss"\nurl = "https://example.org/a.rss"\n'
+        'section = "leadershp"\n',
+        encoding="utf-8",
+    )
+    settings = settings.model_copy(update={"sources_file": sources})
+    newsroom.settings = settings
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(ADMIN, language_code="en")
+        await bot.say(ADMIN, "/start")
+        _started, report = await bot.say(ADMIN, "/ingest", replies=2)
+        assert report.text.startswith("Nothing polled: the sources file is wrong.")
+        assert "source #1 (skds): section 'leadershp' names no topic" in report.text
+
+
 async def test_a_failing_source_alerts_once_and_recovers_once(
     settings: Settings, newsroom: Newsroom, tmp_path: Path
 ) -> None:

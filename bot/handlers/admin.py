@@ -21,6 +21,7 @@ from digests.broadcasts import Audience, BroadcastError, Progress
 from digests.charts import ChartsUnavailable, render_png
 from digests.ingest.service import ingest as ingest_sources
 from digests.ingest.service import source_health
+from digests.ingest.sources_file import SourcesFileError
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 3.0  # seconds between edits of a progress message
@@ -377,7 +378,11 @@ async def ingest(update: Update, context: BotContext) -> None:
     language = await language_of(update, context)
     texts = services.texts
     await reply(update, context, texts.get(language, "ingest_started"))
-    reports = await ingest_sources(services.newsroom)
+    try:
+        reports = await ingest_sources(services.newsroom)
+    except SourcesFileError as exc:
+        await reply(update, context, texts.get(language, "ingest_bad_sources", error=exc))
+        return
     await notify_admins(context, reports)
     lines = []
     for r in reports:

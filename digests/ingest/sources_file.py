@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digests.store.models import SourceKind
+from digests.topics.catalog import Catalog
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -42,7 +43,22 @@ def parse_duration(value: object) -> int:
     return int(match.group(1)) * _UNIT[match.group(2)]
 
 
-def _entry(raw: dict[str, object], index: int) -> SourceConfig:
+def _section(value: object, catalog: Catalog | None) -> str | None:
+    """The topic slug a source's `section` names (a slug, a topic's name or a heading the
+    catalog lists); without a catalog, the value as written."""
+    if not value:
+        return None
+    section = str(value).strip()
+    if catalog is None:
+        return section
+    slug = catalog.section_topic(section)
+    if slug is None:
+        slugs = ", ".join(t.slug for t in catalog.topics)
+        raise ValueError(f"section {section!r} names no topic (one of: {slugs})")
+    return slug
+
+
+def _entry(raw: dict[str, object], index: int, catalog: Catalog | None) -> SourceConfig:
     name = str(raw.get("name") or "").strip()
     where = f"source #{index + 1}" + (f" ({name})" if name else "")
     try:
@@ -62,7 +78,7 @@ def _entry(raw: dict[str, object], index: int) -> SourceConfig:
             name=name,
             kind=kind,
             url=url,
-            section=(str(raw["section"]) if raw.get("section") else None),
+            section=_section(raw.get("section"), catalog),
             poll_interval=parse_duration(raw.get("poll_interval", 1800)),
             enabled=bool(raw.get("enabled", True)),
             category=str(category) if category is not None else None,
@@ -73,14 +89,16 @@ def _entry(raw: dict[str, object], index: int) -> SourceConfig:
         raise SourcesFileError(f"{where}: {exc}") from None
 
 
-def load_sources(path: Path) -> list[SourceConfig]:
+def load_sources(path: Path, catalog: Catalog | None = None) -> list[SourceConfig]:
+    """The sources of the file; with the topic catalog, each `section` is checked and stored
+    as its topic's slug (so "Hoạt động của lãnh đạo Bộ" and "leadership" are the same)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SourcesFileError(f"sources file {path} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise SourcesFileError(f"sources file {path}: {exc}") from None
-    entries = [_entry(raw, i) for i, raw in enumerate(data.get("source", []))]
+    entries = [_entry(raw, i, catalog) for i, raw in enumerate(data.get("source", []))]
     names = [e.name for e in entries]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
