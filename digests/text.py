@@ -59,6 +59,28 @@ def fold(text: str) -> str:
     return text.translate(_DIACRITICS).casefold()
 
 
+def _tone_table() -> dict[str, str]:
+    """Old-style tone placement in open syllables ending in -oa, -oe, -uy ("hoà", "khoẻ",
+    "thuỷ") -> the new style ("hòa", "khỏe", "thủy"), on lower-case NFC text."""
+    table = {}
+    for first, second in (("o", "a"), ("o", "e"), ("u", "y")):
+        for mark in ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323"):
+            old = first + unicodedata.normalize("NFC", second + mark)
+            table[old] = unicodedata.normalize("NFC", first + mark) + second
+    return table
+
+
+_TONES = _tone_table()
+# Only where the pair ends the syllable: in "hoàn", "khuyến" the mark sits there in both styles.
+_OLD_TONE = re.compile("(" + "|".join(_TONES) + r")(?![^\W\d_])")
+
+
+def same_tone_style(text: str) -> str:
+    """Lower-case NFC text with tone marks placed one way, so that "sức khoẻ" and "sức khỏe",
+    "thuỷ đậu" and "thủy đậu" compare equal. Keeps the text's length."""
+    return _OLD_TONE.sub(lambda m: _TONES[m.group(1)], text)
+
+
 def lower(text: str) -> str:
     """NFC and case-folded, diacritics kept: the key for matching Vietnamese phrases exactly."""
     return nfc(text).casefold()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from digests.config import PROJECT_ROOT
+from digests.text import same_tone_style
 from digests.topics.catalog import CatalogError, load_catalog
 from digests.topics.classifier import Classifier, classify_jsonl
 from tests import labelled
@@ -49,6 +50,17 @@ def test_nfd_input_gives_the_same_result_as_nfc() -> None:
     nfd = C.classify(unicodedata.normalize("NFD", title))
     assert (nfc.topics, nfc.leaders) == (nfd.topics, nfd.leaders)
     assert nfc.topics == ["leadership", "food-safety"] and nfc.leaders == ["Đỗ Xuân Tuyên"]
+
+
+def test_old_and_new_tone_placement_are_the_same() -> None:
+    # "khoẻ"/"khỏe", "thuỷ"/"thủy", "hoá"/"hóa": one word, two spelling conventions.
+    for old, new in (
+        ("Thuỷ đậu gia tăng ở trẻ em", "Thủy đậu gia tăng ở trẻ em"),
+        ("Hồ sơ sức khoẻ điện tử cho mọi người", "Hồ sơ sức khỏe điện tử cho mọi người"),
+        ("Đảng uỷ Bộ Y tế tổng kết năm", "Đảng ủy Bộ Y tế tổng kết năm"),
+    ):
+        assert topics(old) == topics(new) != []
+    assert same_tone_style("hoà hoàn khuyến") == "hòa hoàn khuyến"
 
 
 def test_text_without_diacritics_is_matched_folded() -> None:

@@ -4,7 +4,8 @@ explain itself.
 Text is NFC-normalised and split into syllables; catalog phrases match whole syllable runs
 only (a phrase never matches inside a longer word), case-folded but with diacritics, since
 diacritics tell Vietnamese words apart. Phrases written in capitals are acronyms and match
-only in capitals. When a text carries no diacritics at all, phrases are compared folded.
+only in capitals. When a text carries no diacritics at all, phrases are compared folded. Tone
+marks are compared in one placement style ("sức khoẻ" is "sức khỏe", "thuỷ đậu" "thủy đậu").
 
 Scores: a strong phrase counts 4 in the title, 2 in the lead (summary, or first paragraph),
 0.5 per occurrence in the rest of the body (at most 3 from the body); weak phrases 2, 0.75
@@ -22,14 +23,14 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from digests.text import fold, syllables
+from digests.text import fold, same_tone_style, syllables
 from digests.topics.catalog import Catalog
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 6
+RULES_VERSION = 7
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
@@ -117,17 +118,21 @@ def _tokens(text: str, folded: bool) -> tuple[str, list[str]]:
     """The NFC text and its syllables as compared (case-folded, or also diacritic-folded)."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    compared = fold(text) if folded else text.casefold()
+    compared = fold(text) if folded else same_tone_style(text.casefold())
     if len(compared) == len(text):  # character for character: syllables line up with `text`
         return text, _SYLLABLE.findall(compared)
     # Folding changed the text's shape (e.g. "ß" -> "ss"): fold syllable by syllable instead.
-    return text, [fold(t) if folded else t.casefold() for t in _SYLLABLE.findall(text)]
+    return text, [_compared(t, folded) for t in _SYLLABLE.findall(text)]
+
+
+def _compared(syllable: str, folded: bool) -> str:
+    return fold(syllable) if folded else same_tone_style(syllable.casefold())
 
 
 def _phrase(text: str, owner: str, kind: str, folded: bool) -> _Phrase:
     exact = _is_acronym(text) and kind != "leader"
     original = tuple(syllables(unicodedata.normalize("NFC", text)))
-    tokens = tuple(fold(t) if folded else t.casefold() for t in original)
+    tokens = tuple(_compared(t, folded) for t in original)
     return _Phrase(tokens, original, text, owner, kind, exact)
 
 
