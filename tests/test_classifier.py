@@ -165,6 +165,11 @@ def test_english_news() -> None:
     assert topics("Blood banks face severe shortage after Tet") == ["blood-organ-donation"]
     assert topics("Health insurance fund runs a deficit") == ["health-insurance"]
     assert topics("Commune health stations get new equipment") == ["primary-care"]
+    # Warnings, declarations and hand-overs are what leaders do; "premier" is a title.
+    assert "leadership" in topics("Deputy PM warns health ministry about summer outbreaks")
+    assert "leadership" in topics("Vietnam premier urges efforts to combat dengue")
+    handed = topics("PM hands over appointment decisions to health, transport ministers")
+    assert {"leadership", "personnel"} <= set(handed)
 
 
 def test_a_leaders_visit_to_a_hospital_is_also_medical_services() -> None:
