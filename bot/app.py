@@ -115,7 +115,7 @@ async def on_shutdown(application: Application) -> None:  # type: ignore[type-ar
 
 
 def build_services(settings: Settings, newsroom: Newsroom) -> BotServices:
-    catalog = load_catalog(settings.topics_file)
+    catalog = newsroom.catalog or load_catalog(settings.topics_file)
     return BotServices(
         newsroom=newsroom,
         texts=Texts.load(),

@@ -1,5 +1,5 @@
 """`Newsroom`: the one typed object that holds the shared services (settings, database, clock,
-topic labels). The CLI and the bot each build one at start-up and pass it down."""
+topic catalog and labels). The CLI and the bot each build one at start-up and pass it down."""
 
 from __future__ import annotations
 
@@ -14,20 +14,19 @@ from digests.clock import Clock, SystemClock
 from digests.config import Settings
 from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
+from digests.topics.catalog import Catalog, load_catalog
 
 log = logging.getLogger(__name__)
 
 
-def load_labels(settings: Settings) -> ArticleLabels | None:
-    """The topic classifier bound to the catalog file, or None when there is no catalog."""
+def catalog_if_present(settings: Settings) -> Catalog | None:
+    """The topic catalog file, loaded (a broken one is a CatalogError), or None without one."""
     if not settings.topics_file.exists():
         log.warning(
             "no topic catalog at %s: articles are stored unclassified", settings.topics_file
         )
         return None
-    from digests.topics.labels import catalog_labels
-
-    return catalog_labels(settings.topics_file)
+    return load_catalog(settings.topics_file)
 
 
 @dataclass
@@ -36,6 +35,8 @@ class Newsroom:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
+    # Loaded once: the classifier's labels, the sources' sections and the bot all use it.
+    catalog: Catalog | None = None
     labels: ArticleLabels | None = None
     # Article writes are serialised within a process: SQLite has one writer anyway, and two
     # sources delivering the same article at once must not both insert it.
@@ -46,12 +47,19 @@ class Newsroom:
         engine = create_db_engine(settings.database_url)
         if migrate:
             ensure_schema(engine)
+        catalog = catalog_if_present(settings)
+        labels = None
+        if catalog is not None:
+            from digests.topics.labels import labels_for  # it imports this module
+
+            labels = labels_for(catalog)
         return cls(
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
             clock=clock or SystemClock(),
-            labels=load_labels(settings),
+            catalog=catalog,
+            labels=labels,
         )
 
     def close(self) -> None:

@@ -24,7 +24,6 @@ from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import Article, Source, SourceKind
 from digests.store.sources import SourceRepository
-from digests.topics.catalog import Catalog, CatalogError, load_catalog
 
 log = logging.getLogger(__name__)
 
@@ -236,19 +235,6 @@ async def ingest(
     return await _ingest(newsroom, only, False, fetcher, concurrency)
 
 
-def _catalog(newsroom: Newsroom) -> Catalog | None:
-    """The topic catalog, to check the sources' sections; None (sections taken as written)
-    when there is none or it cannot be read (the error is the classifier's to report)."""
-    path = newsroom.settings.topics_file
-    if not path.exists():
-        return None
-    try:
-        return load_catalog(path)
-    except CatalogError as exc:
-        log.warning("sources' sections not checked: %s", exc)
-        return None
-
-
 async def _ingest(
     newsroom: Newsroom,
     only: str | None,
@@ -256,7 +242,7 @@ async def _ingest(
     fetcher: Fetcher | None,
     concurrency: int,
 ) -> list[SourceReport]:
-    configs = {c.name: c for c in load_sources(newsroom.settings.sources_file, _catalog(newsroom))}
+    configs = {c.name: c for c in load_sources(newsroom.settings.sources_file, newsroom.catalog)}
     if only is not None and only not in configs:
         raise KeyError(f"no source named {only!r} in {newsroom.settings.sources_file}")
 
