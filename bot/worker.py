@@ -45,9 +45,7 @@ async def run_worker(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    policy = DeliveryPolicy(
-        rate=settings.send_rate, in_flight=settings.send_connections, stale_after=stale_after
-    )
+    policy = DeliveryPolicy.from_settings(settings, stale_after=stale_after)
     async with bot:
         engine = DeliveryEngine(
             room, TelegramSender(bot), worker=name, policy=policy, gate=gate_for(room)

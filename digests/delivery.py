@@ -17,8 +17,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from digests.config import Settings
 from digests.ratelimit import LocalGate, RateGate
 from digests.services import Newsroom
 from digests.store.db import session_scope
@@ -81,6 +82,11 @@ class DeliveryPolicy:
     # would leave in a burst when slow answers come back, above the rate their slots kept.
     in_flight: int = 8
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DeliveryPolicy:
+        """The configured send rate (SEND_RATE) and connections (SEND_CONNECTIONS)."""
+        return cls(rate=settings.send_rate, in_flight=settings.send_connections, **overrides)
+
 
 @dataclass(slots=True)
 class DeliveryOutcome:
@@ -136,9 +142,7 @@ class DeliveryEngine:
         self.room = room
         self.sender = sender
         self.worker = worker
-        self.policy = policy or DeliveryPolicy(
-            rate=room.settings.send_rate, in_flight=room.settings.send_connections
-        )
+        self.policy = policy or DeliveryPolicy.from_settings(room.settings)
         self.gate = gate or LocalGate(self.policy.rate)
         self.pacer = _ChatPacer(self.policy.per_chat_interval, self.policy.group_per_minute)
         self._in_flight = asyncio.Semaphore(self.policy.in_flight)
