@@ -158,9 +158,17 @@ def _apply(article: Article | _NewArticle, item: ParsedItem) -> None:
     article.guid = article.guid or item.guid
 
 
+def search_fields(title: str, summary: str, body: str) -> tuple[str, str]:
+    """The folded copies search reads: the title, and title, summary and body."""
+    folded_title = fold(title)  # folding is character by character: the title is folded once
+    rest = fold(f"{summary}\n{body}")
+    return folded_title, f"{folded_title}\n{rest}"
+
+
 def _search_fields(article: Article) -> None:
-    article.search_title = fold(article.title)
-    article.search_text = fold(f"{article.title}\n{article.summary}\n{article.body}")
+    article.search_title, article.search_text = search_fields(
+        article.title, article.summary, article.body
+    )
 
 
 def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
@@ -323,10 +331,9 @@ class ArticleRepository:
                 article.id = new_id
                 row = article.row()
                 row["id"] = new_id
-                folded_title = fold(article.title)  # folding is character by character
-                row["search_title"] = folded_title
-                rest = fold(f"{article.summary}\n{article.body}")
-                row["search_text"] = f"{folded_title}\n{rest}"
+                row["search_title"], row["search_text"] = search_fields(
+                    article.title, article.summary, article.body
+                )
                 row["classified_with"] = labels.fingerprint if labels else None
                 if labels is not None:
                     slugs, names = labels.labeler(
