@@ -238,15 +238,9 @@ class Classifier:
                     Evidence(phrase.text, field_name, weight)
                 )
             if field_name in ("title", "lead"):
-                limit = LEAD_WINDOW if field_name == "lead" else len(lowered)
-                masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
-                for start, phrase in hits:
-                    if (
-                        phrase.kind in ("rule-visit", "rule-place")
-                        and start < limit
-                        and not any(a <= start < b for a, b in masked)
-                    ):
-                        visited.setdefault(phrase.owner, phrase.text)
+                limit = _rule_window(field_name, lowered)
+                for _start, phrase in _rule_words(hits, ("rule-visit", "rule-place"), limit):
+                    visited.setdefault(phrase.owner, phrase.text)
                 ours, foreign = self._leadership(field_name, text, lowered, hits)
                 if ours:
                     leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
@@ -288,13 +282,8 @@ class Classifier:
         leader's title or name, then an action; in a title, a leader quoted before a colon; in
         the lead, a leader and an action in either order. Also the first foreign leader's title
         seen there ("Bộ trưởng Y tế Lào"), which is not ours."""
-        limit = LEAD_WINDOW if field_name == "lead" else len(lowered)
-        masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
-        actions = [
-            s
-            for s, p in hits
-            if p.kind == "rule-action" and s < limit and not any(a <= s < b for a, b in masked)
-        ]
+        limit = _rule_window(field_name, lowered)
+        actions = [s for s, _p in _rule_words(hits, ("rule-action",), limit)]
         foreign_at = {s: s + len(p.tokens) for s, p in hits if p.kind == "rule-foreign"}
         longest: dict[int, int] = {}  # start -> end of the longest title there
         people = []
@@ -327,6 +316,25 @@ class Classifier:
             before = len(syllables(text.split(":", 1)[0]))
             return any(start < before for start, _e in people), foreign
         return False, foreign
+
+
+def _rule_window(field_name: str, lowered: list[str]) -> int:
+    """How many syllables of the field the leadership rule reads: all of a title, the start
+    of a lead."""
+    return LEAD_WINDOW if field_name == "lead" else len(lowered)
+
+
+def _rule_words(
+    hits: list[tuple[int, _Phrase]], kinds: tuple[str, ...], limit: int
+) -> list[tuple[int, _Phrase]]:
+    """The rule's phrases of these kinds before `limit`, except inside a longer word that only
+    contains them ("tiếp tục" is not "tiếp", "thăm khám" is not a visit)."""
+    masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
+    return [
+        (s, p)
+        for s, p in hits
+        if p.kind in kinds and s < limit and not any(a <= s < b for a, b in masked)
+    ]
 
 
 def _another_ministry(after: list[str]) -> bool:
