@@ -3,9 +3,11 @@ now (by the Newsroom's clock) and calls a domain service; nothing lives only in 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -14,9 +16,11 @@ from bot.names import leader_names, topic_name
 from bot.render import render_digest, split_message
 from bot.sender import TelegramSender, delivery_bot
 from digests import subscriptions
+from digests.backoff import Backoff
 from digests.compose import LEADERS_SECTION, Digest, DigestItem
 from digests.delivery import DeliveryEngine
 from digests.dispatch import queue_due_digests
+from digests.errors import one_line
 from digests.ingest.service import SourceReport, ingest
 from digests.ingest.sources_file import SourcesFileError
 from digests.ratelimit import gate_for
@@ -59,20 +63,31 @@ def topic_order(services: BotServices) -> list[str]:
 
 
 async def poll_sources(context: BotContext) -> None:
+    """Poll the sources that are due. When polling fails as a whole (the database away, a
+    broken sources file), the next tries come less and less often and each failure is logged
+    once, not every minute."""
+    backoff: Backoff = context.job.data if context.job else Backoff()  # type: ignore[assignment]
+    now = asyncio.get_running_loop().time()
+    if not backoff.ready(now):
+        return
     try:
         reports = await ingest(context.services.newsroom, due_only=True)
-    except SourcesFileError as exc:
-        log.error("cannot poll: %s", exc)
+    except (SourcesFileError, SQLAlchemyError, OSError) as exc:
+        error = one_line(exc)
+        if backoff.failed(now, error):
+            log.error("cannot poll the sources (next try in %.0f s): %s", backoff.delay, error)
         return
+    if backoff.succeeded():
+        log.info("polling the sources works again")
     await notify_admins(context, reports)
 
 
 async def notify_admins(context: BotContext, reports: list[SourceReport]) -> None:
-    """One message to every admin when a source has just failed three times in a row, and one
-    when it works again."""
+    """One message to every admin when a source has just failed three times in a row, one when
+    it works again, and one when it starts being read only in part (records skipped or cut)."""
     services = context.services
     for report in reports:
-        if not (report.alert or report.recovered):
+        if not (report.alert or report.recovered or report.partial_alert):
             continue
         for admin_id in sorted(services.admin_ids):
             view = await call(subscriptions.get, services.newsroom, admin_id)
@@ -85,8 +100,12 @@ async def notify_admins(context: BotContext, reports: list[SourceReport]) -> Non
                     failures=report.consecutive_failures,
                     error=report.error or "",
                 )
-            else:
+            elif report.recovered:
                 text = services.texts.get(language, "source_recovered", name=report.name)
+            else:
+                text = services.texts.get(
+                    language, "source_partial", name=report.name, note=report.note or ""
+                )
             try:
                 await context.bot.send_message(admin_id, text, parse_mode="HTML")
             except TelegramError as exc:  # an admin who never opened the bot, or blocked it
@@ -130,6 +149,12 @@ async def start_delivery(application: Application, services: BotServices, worker
 def schedule(application: Application, intervals: JobIntervals) -> None:  # type: ignore[type-arg]
     queue = application.job_queue
     assert queue is not None, "install python-telegram-bot[job-queue]"
-    queue.run_repeating(poll_sources, intervals.poll, first=1.0, name="poll-sources")
+    queue.run_repeating(
+        poll_sources,
+        intervals.poll,
+        first=1.0,
+        name="poll-sources",
+        data=Backoff(base=intervals.poll, cap=max(intervals.poll, 3600.0)),
+    )
     queue.run_repeating(dispatch_digests, intervals.dispatch, first=0.5, name="dispatch-digests")
     queue.run_repeating(deliver, intervals.deliver, first=0.5, name="deliver")

@@ -15,21 +15,28 @@ from zoneinfo import ZoneInfo
 
 from bot.texts import Texts
 from digests.compose import Digest, DigestItem
-from digests.text import truncate
+from digests.ingest.bounds import safe_link
+from digests.text import storable, truncate
 
 TELEGRAM_LIMIT = 4096
 _TAG = re.compile(r"<[^>]+>")
 
 
 def escape(text: str) -> str:
-    return html.escape(text, quote=False)
+    """Text safe in Telegram HTML (control characters and lone surrogates, which Telegram
+    refuses, dropped)."""
+    return html.escape(storable(text), quote=False)
 
 
 def escape_attr(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(storable(text), quote=True)
 
 
 def link(title: str, url: str | None) -> str:
+    """The title linked to the article; only http(s) addresses become links (a stored
+    `javascript:` or `tg://` address from a hostile source is shown as plain title)."""
+    url = safe_link(url)
+    title = " ".join(title.split())  # one line: `split_message` cuts between lines
     if not url:
         return f"<b>{escape(title)}</b>"
     return f'<a href="{escape_attr(url)}">{escape(title)}</a>'

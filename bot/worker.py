@@ -16,12 +16,16 @@ import logging
 import signal
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import build_services
 from bot.jobs import digest_renderer, topic_order
 from bot.sender import TelegramSender, delivery_bot
+from digests.backoff import Backoff
 from digests.config import Settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.dispatch import queue_due_digests
+from digests.errors import one_line
 from digests.ingest.service import ingest
 from digests.ratelimit import gate_for
 from digests.services import Newsroom
@@ -54,12 +58,23 @@ async def run_worker(
         render = digest_renderer(services)
         order = topic_order(services)
         next_periodic = 0.0
+        backoff = Backoff(base=periodic_every, cap=max(periodic_every, 3600.0))
         log.info("worker %s started", name)
         while not stop.is_set():
-            if periodic and loop.time() >= next_periodic:
+            if periodic and loop.time() >= next_periodic and backoff.ready(loop.time()):
                 next_periodic = loop.time() + periodic_every
-                await ingest(room, due_only=True)
-                await asyncio.to_thread(queue_due_digests, room, render, order)
+                try:
+                    await ingest(room, due_only=True)
+                    await asyncio.to_thread(queue_due_digests, room, render, order)
+                except (SQLAlchemyError, OSError) as exc:
+                    error = one_line(exc)
+                    if backoff.failed(loop.time(), error):
+                        log.error(
+                            "periodic work failed (next try in %.0f s): %s", backoff.delay, error
+                        )
+                else:
+                    if backoff.succeeded():
+                        log.info("periodic work works again")
             await engine.take_over_stale()
             outcome = await engine.run_once()
             if not (outcome.sent or outcome.blocked or outcome.failed or outcome.retried):

@@ -12,6 +12,10 @@ import unicodedata
 
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _ZERO_WIDTH = re.compile(r"[\u200c\u200d\u2060]")
+# Control characters (PostgreSQL refuses NUL in text) and lone surrogates (which no database
+# can encode, and which a hostile JSON document can carry as "\ud800").
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A syllable: a run of letters and digits (Vietnamese words are written as syllables).
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -26,7 +30,8 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = html.unescape(text)
-    text = _ZERO_WIDTH.sub("", text)
+    text = _ZERO_WIDTH.sub("", _CONTROL.sub("", text))
+    text = _SURROGATE.sub("\ufffd", text)
     text = _SPACES.sub(" ", text)
     return nfc(text).strip()
 
@@ -94,6 +99,12 @@ def syllables(text: str) -> list[str]:
 def title_key(title: str) -> str:
     """The normalised title used to recognise the same article from two places."""
     return " ".join(syllables(fold(clean_text(title))))
+
+
+def storable(text: str) -> str:
+    """`text` without control characters and lone surrogates, for text that is not otherwise
+    cleaned (addresses, GUIDs)."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
 
 
 def truncate(text: str, limit: int) -> str:

@@ -462,6 +462,9 @@ async def sources(update: Update, context: BotContext) -> None:
             else ("⚠️" if s.consecutive_failures else "•")
         )
         error = f" — {escape(s.last_error)}" if s.last_error and s.consecutive_failures else ""
+        if s.last_note and not s.consecutive_failures:
+            state = "🟡"
+            error = " — " + texts.get(language, "sources_partial", note=s.last_note)
         line = texts.get(
             language,
             "sources_line",

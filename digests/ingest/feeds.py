@@ -7,6 +7,7 @@ import re
 import feedparser
 
 from digests.dates import When, from_struct_time, parse_when
+from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
 from digests.ingest.items import ParsedItem
 from digests.text import clean_text
@@ -82,9 +83,15 @@ def _trusted_content_type(content: bytes, content_type: str | None) -> str | Non
 
 
 def parse_feed(
-    content: bytes, *, content_type: str | None = None, section: str | None = None
+    content: bytes,
+    *,
+    content_type: str | None = None,
+    section: str | None = None,
+    screening: Screening | None = None,
 ) -> list[ParsedItem]:
-    """The entries of a feed; raises FeedError when nothing usable could be read."""
+    """The entries of a feed; raises FeedError when nothing usable could be read. Entries that
+    cannot be read are skipped and counted in `screening`: one never costs the others."""
+    screening = screening if screening is not None else Screening()
     if not content.strip():
         raise FeedError("empty response where a feed was expected")
     content_type = _trusted_content_type(content, content_type)
@@ -98,7 +105,10 @@ def parse_feed(
     if _malformed(parsed):
         # feedparser recovers what it can from broken XML; a truncated document leaves a
         # half-read last entry. Keep only entries complete enough to identify.
-        entries = [e for e in entries if e.get("title") and (e.get("link") or e.get("id"))]
+        complete = [e for e in entries if e.get("title") and (e.get("link") or e.get("id"))]
+        if len(complete) < len(entries):
+            screening.skip("incomplete entry of a broken feed", len(entries) - len(complete))
+        entries = complete
     if not entries:
         if _looks_like_html_page(content) and not parsed.get("version"):
             raise FeedError("got an HTML page where a feed was expected")
@@ -109,27 +119,37 @@ def parse_feed(
             raise FeedError(f"broken feed: {reason}" if reason else "broken feed")
         raise FeedError("not an RSS or Atom feed")
     items: list[ParsedItem] = []
-    get = dict.get  # see _when
     for entry in entries:
-        title = html_to_text(get(entry, "title"))
-        summary = html_to_text(get(entry, "summary"))
-        content_list = get(entry, "content") or []
-        body = html_to_text(content_list[0].get("value"), paragraphs=True) if content_list else ""
-        if not title:
-            title = clean_text(summary[:120]) if summary else ""
-        if not title:
+        try:
+            item = _item(entry, section)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            screening.skip("unreadable entry")
             continue
-        link = (get(entry, "link") or "").strip() or None
-        guid = (get(entry, "id") or "").strip() or None
-        items.append(
-            ParsedItem(
-                title=title,
-                url=link,
-                published=_when(entry),
-                summary=summary,
-                body=body,
-                section=section,
-                guid=guid,
-            )
-        )
+        if item is None:
+            screening.skip("no title")
+            continue
+        items.append(item)
     return items
+
+
+def _item(entry: feedparser.FeedParserDict, section: str | None) -> ParsedItem | None:
+    get = dict.get  # see _when
+    title = html_to_text(get(entry, "title"))
+    summary = html_to_text(get(entry, "summary"))
+    content_list = get(entry, "content") or []
+    body = html_to_text(content_list[0].get("value"), paragraphs=True) if content_list else ""
+    if not title:
+        title = clean_text(summary[:120]) if summary else ""
+    if not title:
+        return None
+    link = (get(entry, "link") or "").strip() or None
+    guid = (get(entry, "id") or "").strip() or None
+    return ParsedItem(
+        title=title,
+        url=link,
+        published=_when(entry),
+        summary=summary,
+        body=body,
+        section=section,
+        guid=guid,
+    )

@@ -23,6 +23,9 @@ _ARTICLE_HREF = re.compile(r"/-/(?:\d|asset_publisher/[^/]+/content/)|index\.jsp
 _DATE_HINT = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
 _TEMPLATE_TAG = re.compile(r"<\?=.*?\?>")
 _SOURCE_LINE = re.compile(r"^\(?\s*(?:Nguồn|Theo)\s*:")
+# Articles read from one listing page (the ministry's list 10 to 60); a page of a hundred
+# thousand links is cut to this.
+MAX_LISTED = 1_000
 
 
 class PageParseError(ValueError):
@@ -73,24 +76,35 @@ def _after_link(link: Tag, item: ParsedItem) -> None:
             item.summary = text
 
 
-def _links_elsewhere(block: Tag, url: str, base_url: str) -> bool:
-    """Whether the block also lists another article: then it is not this item's own block."""
-    for other in block.find_all("a", href=True):
-        href = str(other["href"]).strip()
-        if _ARTICLE_HREF.search(href) and urljoin(base_url, href) != url:
-            return True
-    return False
+class _BlockLinks:
+    """The article addresses each block of a page links to, read once per block: asking every
+    link's enclosing blocks afresh is quadratic on a page of thousands of links."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._urls: dict[int, set[str]] = {}
+
+    def elsewhere(self, block: Tag, url: str) -> bool:
+        """Whether the block also lists another article: then it is not this item's own."""
+        urls = self._urls.get(id(block))
+        if urls is None:
+            urls = self._urls[id(block)] = {
+                urljoin(self.base_url, str(a["href"]).strip())
+                for a in block.find_all("a", href=_ARTICLE_HREF)
+            }
+        return len(urls) > 1 or (len(urls) == 1 and url not in urls)
 
 
 def parse_listing(html: str | bytes, base_url: str, section: str | None = None) -> list[ParsedItem]:
     """Every article listed on the page, in page order, one item per article address."""
     soup = _soup(html)
     items: dict[str, ParsedItem] = {}
-    for link in soup.find_all("a", href=True):
+    blocks = _BlockLinks(base_url)
+    for link in soup.find_all("a", href=_ARTICLE_HREF):
         href = str(link["href"]).strip()
-        if not _ARTICLE_HREF.search(href):
-            continue
         url = urljoin(base_url, href)
+        if url not in items and len(items) == MAX_LISTED:
+            continue
         title = _text(link)
         item = items.get(url)
         if item is None:
@@ -101,11 +115,7 @@ def parse_listing(html: str | bytes, base_url: str, section: str | None = None) 
         block: Tag | None = link
         for _level in range(3):
             block = block.parent if block is not None else None
-            if (
-                block is None
-                or block.name in ("body", "html")
-                or _links_elsewhere(block, url, base_url)
-            ):
+            if block is None or block.name in ("body", "html") or blocks.elsewhere(block, url):
                 break
             if item.published is None:
                 item.published = _date_near(block, title)

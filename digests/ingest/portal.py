@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digests.dates import When, parse_when
+from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
 from digests.ingest.items import ParsedItem
-from digests.text import clean_text
 
 LISTING_PATH = "/bridge?url=/portal/api/lay_bai_viet_theo_danh_muc"
 DETAIL_PATH = "/bridge?url=/portal/api/layChiTietBaiViet"
@@ -79,7 +79,8 @@ def listing_request_body(category_id: str, page: int, page_size: int = 20) -> di
 
 
 def detail_request_body(aid: str | int, cid: str | int) -> dict[str, object]:
-    return {"maBaiViet": int(aid), "maDanhMuc": int(cid)}
+    """The detail request; `aid` and `cid` are digits (the listing's parser checks them)."""
+    return {"maBaiViet": int(aid), "maDanhMuc": int(cid) if str(cid).isdigit() else 0}
 
 
 def _field(record: dict[str, object], *names: str) -> object:
@@ -104,15 +105,15 @@ def _records(data: object, depth: int = 0) -> list[dict[str, object]] | None:
     return None
 
 
-def _total(data: object) -> int | None:
-    if isinstance(data, dict):
+def _total(data: object, depth: int = 0) -> int | None:
+    if isinstance(data, dict) and depth < 3:
         for key, value in data.items():
             if (
-                key.lower() in ("totalrecord", "total", "totalcount", "tongso")
-                and str(value).isdigit()
+                str(key).lower() in ("totalrecord", "total", "totalcount", "tongso")
+                and _digits(value) is not None
             ):
                 return int(value)
-            nested = _total(value) if isinstance(value, dict) else None
+            nested = _total(value, depth + 1) if isinstance(value, dict) else None
             if nested is not None:
                 return nested
     return None
@@ -128,27 +129,44 @@ def _check(data: object) -> None:
             raise PortalFormatError(f"the portal answered an error: {message or status}")
 
 
-def parse_listing_response(data: object) -> PortalListing:
+def _digits(value: object) -> str | None:
+    """An id as the portal gives it (a number, or digits in a string), or None."""
+    text = str(value).strip() if isinstance(value, int | str) and value is not True else ""
+    return text if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def _entry(record: dict[str, object]) -> PortalEntry | str:
+    """One listed article, or why the record cannot be one."""
+    aid = _digits(_field(record, "maBaiViet", "ma_bai_viet", "id", "articleId"))
+    if aid is None:
+        return "no numeric article id"
+    title = html_to_text(str(_field(record, "tieuDe", "title") or ""))
+    if not title:
+        return "no title"
+    return PortalEntry(
+        aid=aid,
+        cid=_digits(_field(record, "maDanhMuc", "ma_danh_muc", "categoryId")) or "",
+        title=title,
+        published=parse_when(str(_field(record, "thoiGianBatDauDang", "ngayDang") or "")[:100]),
+        summary=html_to_text(str(_field(record, "moTa", "summary") or "")),
+    )
+
+
+def parse_listing_response(data: object, screening: Screening | None = None) -> PortalListing:
+    """The articles of a listing page; records that are not articles are skipped and counted
+    in `screening` (one never costs the others)."""
     _check(data)
     records = _records(data)
     if records is None:
         raise PortalFormatError("no list of articles in the portal's answer")
     entries = []
     for record in records:
-        aid = _field(record, "maBaiViet", "ma_bai_viet", "id", "articleId")
-        title = clean_text(str(_field(record, "tieuDe", "title") or ""))
-        if aid is None or not title:
+        entry = _entry(record)
+        if isinstance(entry, str):
+            if screening is not None:
+                screening.skip(entry)
             continue
-        cid = _field(record, "maDanhMuc", "ma_danh_muc", "categoryId") or ""
-        entries.append(
-            PortalEntry(
-                aid=str(aid),
-                cid=str(cid),
-                title=title,
-                published=parse_when(str(_field(record, "thoiGianBatDauDang", "ngayDang") or "")),
-                summary=html_to_text(str(_field(record, "moTa", "summary") or "")),
-            )
-        )
+        entries.append(entry)
     return PortalListing(entries, _total(data))
 
 
@@ -166,7 +184,7 @@ def parse_detail_response(
         record = records[0] if records else _field(data, "data")
     if not isinstance(record, dict) or not _field(record, "tieuDe", "title"):
         raise PortalFormatError(f"article {aid}: no title in the portal's answer")
-    title = clean_text(str(_field(record, "tieuDe", "title")))
+    title = html_to_text(str(_field(record, "tieuDe", "title")))
     return ParsedItem(
         title=title,
         url=article_url(aid, cid, base),

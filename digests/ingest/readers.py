@@ -7,6 +7,7 @@ import json
 import logging
 
 from digests.ingest import portal
+from digests.ingest.bounds import Screening
 from digests.ingest.feeds import parse_feed
 from digests.ingest.fetch import FetchError
 from digests.ingest.items import ParsedItem
@@ -25,16 +26,20 @@ async def read_rss(ctx: ReadContext) -> ReadResult:
     )
     if fetched.not_modified:
         return ReadResult(not_modified=True, etag=ctx.etag, last_modified=ctx.last_modified)
+    screening = Screening()
     items = await asyncio.to_thread(
         parse_feed,
         fetched.content,
         content_type=fetched.headers.get("content-type"),
         section=ctx.config.section,
+        screening=screening,
     )
     for item in items:
         if item.guid:
             item.guid = f"{ctx.config.name}:{item.guid}"
-    return ReadResult(items=items, etag=fetched.etag, last_modified=fetched.last_modified)
+    return ReadResult(
+        items=items, etag=fetched.etag, last_modified=fetched.last_modified, screening=screening
+    )
 
 
 log = logging.getLogger(__name__)
@@ -122,7 +127,7 @@ PORTAL_PAGE_SIZE = 20
 def _json(content: bytes, what: str) -> object:
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SourceFailure(f"the portal's {what} is not JSON (an error page?)") from None
 
 
@@ -135,6 +140,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
     level = config.tls_security_level
     entries: list[portal.PortalEntry] = []
     known: set[str] = set()
+    screening = Screening()
     for page in range(1, config.max_pages + 1):
         fetched = await ctx.fetcher.post_json(
             portal.listing_url(config.url),
@@ -142,7 +148,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
             security_level=level,
         )
         try:
-            listing = portal.parse_listing_response(_json(fetched.content, "listing"))
+            listing = portal.parse_listing_response(_json(fetched.content, "listing"), screening)
         except portal.PortalFormatError as exc:
             raise SourceFailure(str(exc)) from exc
         entries += listing.entries
@@ -170,7 +176,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
             return portal.parse_detail_response(
                 _json(fetched.content, "article"), entry.aid, cid, section, config.url
             )
-        except (FetchError, SourceFailure, portal.PortalFormatError) as exc:
+        except (FetchError, SourceFailure, ValueError, TypeError, KeyError) as exc:
             # The listing's title, date and summary are still news. Stored without the
             # article id, it stays unseen: the next poll fetches the detail, matched by address.
             log.info("portal article %s kept from the listing: %s", entry.aid, exc)
@@ -183,7 +189,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
             )
 
     items = list(await asyncio.gather(*(detail(e) for e in new)))
-    return ReadResult(items=items)
+    return ReadResult(items=items, screening=screening)
 
 
 READERS[SourceKind.MOH_PORTAL] = read_portal

@@ -11,8 +11,16 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from digests.errors import one_line
+from digests.ingest.bounds import (
+    ETAG_CHARS,
+    LAST_MODIFIED_CHARS,
+    Screening,
+    screen,
+    validator,
+)
 from digests.ingest.feeds import FeedError
 from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy
 from digests.ingest.items import ParsedItem
@@ -20,7 +28,7 @@ from digests.ingest.seeds import parse_seed_dir
 from digests.ingest.sources_file import SourceConfig, load_sources
 from digests.locks import exclusive
 from digests.services import Newsroom
-from digests.store.articles import ArticleRepository
+from digests.store.articles import ArticleRepository, UpsertResult
 from digests.store.db import session_scope
 from digests.store.models import Article, Source, SourceKind
 from digests.store.sources import SourceRepository
@@ -43,6 +51,11 @@ class SourceReport:
     # or it just recovered after such an alert.
     alert: bool = False
     recovered: bool = False
+    # Records skipped or fields cut while reading (the poll itself worked), in one line.
+    skipped: int = 0
+    note: str | None = None
+    # The source has just started skipping or cutting records: admins are told once.
+    partial_alert: bool = False
 
     @property
     def ok(self) -> bool:
@@ -57,6 +70,7 @@ class SeedReport:
     updated: int = 0
     unchanged: int = 0
     links: int = 0
+    screening: Screening = field(default_factory=Screening)
 
 
 @dataclass(slots=True)
@@ -67,6 +81,8 @@ class ReadResult:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    # Records the reader skipped as malformed; storage adds the fields it had to cut.
+    screening: Screening = field(default_factory=Screening)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +114,10 @@ def import_seeds(newsroom: Newsroom, directory: Path) -> SeedReport:
         source = SourceRepository(session).seed_source(str(directory))
         articles = ArticleRepository(session)
         related: list[tuple[int, list[str]]] = []
-        for _path, items in parsed:
+        for _path, read in parsed:
             report.files += 1
-            report.items += len(items)
+            report.items += len(read)
+            items = screen(read, report.screening)
             result = articles.upsert(items, source_id=source.id, now=now, labels=newsroom.labels)
             report.new += result.new
             report.updated += result.updated
@@ -147,34 +164,95 @@ def _store(
     raise AssertionError("unreachable")
 
 
+def _upsert(
+    newsroom: Newsroom, source_id: int, items: list[ParsedItem], screening: Screening
+) -> UpsertResult:
+    """Store the items in one transaction; when the database refuses one of them (a value it
+    cannot take), store them one by one so that only that one is lost, and count it."""
+    now = newsroom.clock.now()
+    try:
+        with session_scope(newsroom.sessions) as session:
+            return ArticleRepository(session).upsert(
+                items, source_id=source_id, now=now, labels=newsroom.labels
+            )
+    except (DataError, UnicodeError, ValueError) as exc:
+        log.warning("source %s: a record was refused (%s); storing one by one", source_id, exc)
+    total = UpsertResult()
+    for item in items:
+        try:
+            with session_scope(newsroom.sessions) as session:
+                one = ArticleRepository(session).upsert(
+                    [item], source_id=source_id, now=now, labels=newsroom.labels
+                )
+        except (DataError, UnicodeError, ValueError):
+            screening.skip("refused by the database")
+            continue
+        total.new += one.new
+        total.updated += one.updated
+        total.unchanged += one.unchanged
+    return total
+
+
 def _store_once(
     newsroom: Newsroom, source_id: int, result: ReadResult | None, error: str | None
 ) -> SourceReport:
     now = newsroom.clock.now()
-    with session_scope(newsroom.sessions) as session:
-        source = session.get(Source, source_id)
-        assert source is not None
-        report = SourceReport(name=source.name)
-        if error is not None:
-            report.error = error
-            report.alert = SourceRepository.record_failure(source, now, error)
-            report.consecutive_failures = source.consecutive_failures
-            return report
+    if error is None:
         assert result is not None
+        report = SourceReport(name="")
         report.not_modified = result.not_modified
         if result.items:
-            stored = ArticleRepository(session).upsert(
-                result.items, source_id=source.id, now=now, labels=newsroom.labels
-            )
+            stored = _upsert(newsroom, source_id, result.items, result.screening)
             report.new, report.updated, report.unchanged = (
                 stored.new,
                 stored.updated,
                 stored.unchanged,
             )
+    with session_scope(newsroom.sessions) as session:
+        source = session.get(Source, source_id)
+        assert source is not None
+        if error is not None:
+            report = SourceReport(name=source.name, error=error)
+            report.alert = SourceRepository.record_failure(source, now, error)
+            report.consecutive_failures = source.consecutive_failures
+            return report
+        assert result is not None
+        report.name = source.name
         report.recovered = SourceRepository.record_success(
-            source, now, result.etag, result.last_modified
+            source,
+            now,
+            validator(result.etag, ETAG_CHARS),
+            validator(result.last_modified, LAST_MODIFIED_CHARS),
         )
+        if not result.not_modified:
+            report.note = result.screening.note()
+            report.skipped = result.screening.skipped_count
+            # Told once when a source starts skipping or cutting, again only after a clean poll.
+            report.partial_alert = report.note is not None and source.last_note is None
+            source.last_note, source.last_skipped = report.note, report.skipped
     return report
+
+
+def _store_safely(
+    newsroom: Newsroom, source: Source, result: ReadResult | None, error: str | None
+) -> SourceReport:
+    """`_store`, and when storing fails (database errors, a full disk), the failure recorded
+    as the source's own; if even that cannot be written, the report still says why."""
+    if result is not None:
+        result.items = screen(result.items, result.screening)
+    try:
+        return _store(newsroom, source.id, result, error)
+    except (SQLAlchemyError, OSError) as exc:
+        error = f"could not store: {one_line(exc)}"
+        log.warning("source %s: %s", source.name, error)
+    except Exception as exc:  # a bug in classifying or storing must not stop the others
+        log.exception("unexpected error storing %s", source.name)
+        error = f"unexpected error while storing: {one_line(exc)}"
+    try:
+        return _store(newsroom, source.id, None, error)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("source %s: the failure could not be recorded: %s", source.name, one_line(exc))
+        return SourceReport(name=source.name, error=error)
 
 
 async def poll_source(
@@ -205,7 +283,7 @@ async def poll_source(
             error = f"unexpected error: {exc.__class__.__name__}: {exc}"
     if error:
         log.warning("source %s failed: %s", source.name, error)
-    return await asyncio.to_thread(_store, newsroom, source.id, result, error)
+    return await asyncio.to_thread(_store_safely, newsroom, source, result, error)
 
 
 def fetch_policy(newsroom: Newsroom) -> FetchPolicy:
@@ -282,6 +360,8 @@ class SourceHealth:
     last_error: str | None
     last_error_at: datetime | None
     consecutive_failures: int
+    # What the last poll skipped or cut, when it read the source only in part.
+    last_note: str | None = None
 
 
 def source_health(newsroom: Newsroom) -> list[SourceHealth]:
@@ -296,6 +376,7 @@ def source_health(newsroom: Newsroom) -> list[SourceHealth]:
                 last_error=s.last_error,
                 last_error_at=s.last_error_at,
                 consecutive_failures=s.consecutive_failures,
+                last_note=s.last_note,
             )
             for s in SourceRepository(session).all()
             if s.kind is not SourceKind.SEED

@@ -102,6 +102,9 @@ class Source(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     # Whether admins were told this source is failing (so they get one alert, one recovery).
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A poll that worked but skipped records or cut fields says what (None when all was read).
+    last_note: Mapped[str | None] = mapped_column(Text)
+    last_skipped: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Article(Base):

@@ -30,13 +30,16 @@ _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 7
+RULES_VERSION = 8
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
 LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
 FOREIGN_WINDOW = 4  # syllables after a title where a country's name makes it foreign
 LEADERSHIP = "leadership"
+# Characters of each field that are read: enough for any real article (the body's score is
+# capped anyway), and a bound on the work a hostile megabyte of text can cause.
+ANALYSED_CHARS = {"title": 1_000, "summary": 5_000, "body": 50_000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,9 @@ class Classifier:
     def classify(
         self, title: str, summary: str = "", body: str = "", section: str | None = None
     ) -> Classification:
-        title, summary, body = title or "", summary or "", body or ""
+        title = (title or "")[: ANALYSED_CHARS["title"]]
+        summary = (summary or "")[: ANALYSED_CHARS["summary"]]
+        body = (body or "")[: ANALYSED_CHARS["body"]]
         # No diacritics anywhere (typed without them): compare folded.
         folded = not any(_HAS_DIACRITIC.search(t) for t in (title, summary, body))
         index = self._indexes[folded]
@@ -199,11 +204,11 @@ class Classifier:
                 continue
             text, lowered = _tokens(text, folded)
             hits = index.scan(text, lowered)
-            excluded: dict[str, list[tuple[int, int]]] = {}
+            excluded: dict[str, set[int]] = {}  # topic -> syllable positions its excludes cover
             for start, phrase in hits:
                 if phrase.kind == "exclude":
-                    excluded.setdefault(phrase.owner, []).append(
-                        (start, start + len(phrase.tokens))
+                    excluded.setdefault(phrase.owner, set()).update(
+                        range(start, start + len(phrase.tokens))
                     )
             strong_w, weak_w = WEIGHTS[field_name]
             if field_name == "lead" and all(s < THRESHOLD for s in scores.values()):
@@ -212,7 +217,9 @@ class Classifier:
                 # news is about: its strong phrases weigh as a title's. Weak ones do not, so
                 # scattered words stay weak.
                 strong_w = WEIGHTS["title"][0]
-            claimed: dict[str, list[tuple[int, int]]] = {}
+            # Hits come by start position, longest first: a phrase lies inside an earlier
+            # match of its topic exactly when it ends before the furthest end seen so far.
+            claimed: dict[str, int] = {}
             for start, phrase in hits:
                 end = start + len(phrase.tokens)
                 if phrase.kind == "leader":
@@ -221,14 +228,13 @@ class Classifier:
                     continue
                 if phrase.kind not in ("strong", "weak"):
                     continue
-                spans = excluded.get(phrase.owner, [])
-                if any(a <= start < b or a < end <= b for a, b in spans):
+                covered = excluded.get(phrase.owner)
+                if covered and (start in covered or end - 1 in covered):
                     continue
                 # A shorter phrase inside a longer match of the same topic adds nothing.
-                taken = claimed.setdefault(phrase.owner, [])
-                if any(a <= start and end <= b for a, b in taken):
+                if end <= claimed.get(phrase.owner, -1):
                     continue
-                taken.append((start, end))
+                claimed[phrase.owner] = end
                 weight = strong_w if phrase.kind == "strong" else weak_w
                 if field_name == "body":
                     body_scores[phrase.owner] = body_scores.get(phrase.owner, 0.0) + weight
@@ -284,6 +290,7 @@ class Classifier:
         seen there ("Bộ trưởng Y tế Lào"), which is not ours."""
         limit = _rule_window(field_name, lowered)
         actions = [s for s, _p in _rule_words(hits, ("rule-action",), limit)]
+        action_at = set(actions)
         foreign_at = {s: s + len(p.tokens) for s, p in hits if p.kind == "rule-foreign"}
         longest: dict[int, int] = {}  # start -> end of the longest title there
         people = []
@@ -301,7 +308,7 @@ class Classifier:
             # "Bộ trưởng Y tế Lào", "Thủ tướng Chính phủ nước CHDCND Lào": another country's
             # leader, when its name follows within a few syllables and before any action.
             after = next((i for i in range(end, end + FOREIGN_WINDOW) if i in foreign_at), None)
-            if after is not None and not any(end <= a < after for a in actions):
+            if after is not None and not any(a in action_at for a in range(end, after)):
                 foreign = foreign or " ".join(lowered[s : foreign_at[after]])
                 continue
             people.append((s, end))
@@ -329,12 +336,8 @@ def _rule_words(
 ) -> list[tuple[int, _Phrase]]:
     """The rule's phrases of these kinds before `limit`, except inside a longer word that only
     contains them ("tiếp tục" is not "tiếp", "thăm khám" is not a visit)."""
-    masked = [(s, s + len(p.tokens)) for s, p in hits if p.kind == "rule-exclude"]
-    return [
-        (s, p)
-        for s, p in hits
-        if p.kind in kinds and s < limit and not any(a <= s < b for a, b in masked)
-    ]
+    masked = {i for s, p in hits if p.kind == "rule-exclude" for i in range(s, s + len(p.tokens))}
+    return [(s, p) for s, p in hits if p.kind in kinds and s < limit and s not in masked]
 
 
 def _another_ministry(after: list[str]) -> bool:
