@@ -21,6 +21,7 @@ async def read_rss(ctx: ReadContext) -> ReadResult:
         ctx.config.url,
         etag=ctx.etag,
         last_modified=ctx.last_modified,
+        origin=ctx.origin,
         security_level=ctx.config.tls_security_level,
     )
     if fetched.not_modified:
@@ -50,7 +51,9 @@ DETAILS_PER_POLL = 20
 
 async def _fetch_article(ctx: ReadContext, url: str) -> ParsedItem | None:
     try:
-        fetched = await ctx.fetcher.get(url, security_level=ctx.config.tls_security_level)
+        fetched = await ctx.fetcher.get(
+            url, origin=ctx.origin, security_level=ctx.config.tls_security_level
+        )
         return await asyncio.to_thread(parse_article, fetched.content, url, ctx.config.section)
     except (FetchError, PageParseError) as exc:
         log.info("article %s not read in full: %s", url, exc)
@@ -63,6 +66,7 @@ async def read_listing(ctx: ReadContext) -> ReadResult:
         ctx.config.url,
         etag=ctx.etag,
         last_modified=ctx.last_modified,
+        origin=ctx.origin,
         security_level=ctx.config.tls_security_level,
     )
     if fetched.not_modified:
@@ -99,6 +103,7 @@ async def read_article(ctx: ReadContext) -> ReadResult:
         ctx.config.url,
         etag=ctx.etag,
         last_modified=ctx.last_modified,
+        origin=ctx.origin,
         security_level=ctx.config.tls_security_level,
     )
     if fetched.not_modified:
@@ -139,6 +144,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
         fetched = await ctx.fetcher.post_json(
             portal.listing_url(config.url),
             portal.listing_request_body(category, page, PORTAL_PAGE_SIZE),
+            origin=ctx.origin,
             security_level=level,
         )
         try:
@@ -165,6 +171,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
                 fetched = await ctx.fetcher.post_json(
                     portal.detail_url(config.url),
                     portal.detail_request_body(entry.aid, cid),
+                    origin=ctx.origin,
                     security_level=level,
                 )
             return portal.parse_detail_response(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from digests.ingest.feeds import FeedError
-from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy
+from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy, Origin
 from digests.ingest.items import ParsedItem
 from digests.ingest.seeds import parse_seed_dir
 from digests.ingest.sources_file import SourceConfig, load_sources
@@ -77,6 +77,11 @@ class ReadContext:
     last_modified: str | None
     # Which of these source GUIDs are already stored (so readers fetch only new details).
     known_guids: Callable[[list[str]], Awaitable[set[str]]]
+
+    @property
+    def origin(self) -> Origin:
+        """Where this source's fetches may go: its host and the ones its entry allows."""
+        return Origin(self.config.url, frozenset(self.config.allowed_hosts))
 
 
 Reader = Callable[[ReadContext], Awaitable[ReadResult]]
