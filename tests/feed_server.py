@@ -5,6 +5,7 @@ requests per path."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -31,9 +32,11 @@ def trickle(interval: float = 1.0) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
         await response.prepare(request)
-        while True:
-            await response.write(b" ")
-            await asyncio.sleep(interval)
+        with contextlib.suppress(ConnectionResetError):  # the client gave up: the expected end
+            while True:
+                await response.write(b" ")
+                await asyncio.sleep(interval)
+        return response
 
     return handler
 
