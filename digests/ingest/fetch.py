@@ -66,14 +66,6 @@ class FetchPolicy:
     backoff_max: float = 8.0
     max_redirects: int = 5
 
-    @property
-    def longest_fetch(self) -> float:
-        """The most one fetch can take: every attempt to its deadline, plus the backoffs."""
-        waits = (
-            min(self.backoff_initial * 2**i, self.backoff_max) for i in range(self.attempts - 1)
-        )
-        return self.attempts * self.timeout + sum(waits)
-
 
 def _site(host: str) -> str:
     return host.lower().rstrip(".").removeprefix("www.")
