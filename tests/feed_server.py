@@ -1,9 +1,11 @@
 """A local HTTP server for ingestion tests: serves feeds and pages with chosen headers and
-faults (status codes, delays, oversized bodies), and counts requests per path."""
+faults (status codes, delays, oversized bodies, answers trickled a byte at a time), and counts
+requests per path."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -21,6 +23,22 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     etag: str | None = None
+
+
+def trickle(interval: float = 1.0) -> Handler:
+    """A handler that answers 200 at once, then sends one byte every `interval` seconds, for as
+    long as the client listens: no read ever waits longer than `interval`."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionResetError):  # the client gave up: the expected end
+            while True:
+                await response.write(b" ")
+                await asyncio.sleep(interval)
+        return response
+
+    return handler
 
 
 class FeedServer:

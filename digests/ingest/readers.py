@@ -22,6 +22,7 @@ async def read_rss(ctx: ReadContext) -> ReadResult:
         ctx.config.url,
         etag=ctx.etag,
         last_modified=ctx.last_modified,
+        origin=ctx.origin,
         security_level=ctx.config.tls_security_level,
     )
     if fetched.not_modified:
@@ -55,7 +56,9 @@ DETAILS_PER_POLL = 20
 
 async def _fetch_article(ctx: ReadContext, url: str) -> ParsedItem | None:
     try:
-        fetched = await ctx.fetcher.get(url, security_level=ctx.config.tls_security_level)
+        fetched = await ctx.fetcher.get(
+            url, origin=ctx.origin, security_level=ctx.config.tls_security_level
+        )
         return await asyncio.to_thread(parse_article, fetched.content, url, ctx.config.section)
     except (FetchError, PageParseError) as exc:
         log.info("article %s not read in full: %s", url, exc)
@@ -68,6 +71,7 @@ async def read_listing(ctx: ReadContext) -> ReadResult:
         ctx.config.url,
         etag=ctx.etag,
         last_modified=ctx.last_modified,
+        origin=ctx.origin,
         security_level=ctx.config.tls_security_level,
     )
     if fetched.not_modified:
@@ -104,6 +108,7 @@ async def read_article(ctx: ReadContext) -> ReadResult:
         ctx.config.url,
         etag=ctx.etag,
         last_modified=ctx.last_modified,
+        origin=ctx.origin,
         security_level=ctx.config.tls_security_level,
     )
     if fetched.not_modified:
@@ -145,6 +150,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
         fetched = await ctx.fetcher.post_json(
             portal.listing_url(config.url),
             portal.listing_request_body(category, page, PORTAL_PAGE_SIZE),
+            origin=ctx.origin,
             security_level=level,
         )
         try:
@@ -171,6 +177,7 @@ async def read_portal(ctx: ReadContext) -> ReadResult:
                 fetched = await ctx.fetcher.post_json(
                     portal.detail_url(config.url),
                     portal.detail_request_body(entry.aid, cid),
+                    origin=ctx.origin,
                     security_level=level,
                 )
             return portal.parse_detail_response(

@@ -22,7 +22,7 @@ from digests.ingest.bounds import (
     validator,
 )
 from digests.ingest.feeds import FeedError
-from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy
+from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy, Origin
 from digests.ingest.items import ParsedItem
 from digests.ingest.seeds import parse_seed_dir
 from digests.ingest.sources_file import SourceConfig, load_sources
@@ -93,6 +93,11 @@ class ReadContext:
     last_modified: str | None
     # Which of these source GUIDs are already stored (so readers fetch only new details).
     known_guids: Callable[[list[str]], Awaitable[set[str]]]
+
+    @property
+    def origin(self) -> Origin:
+        """Where this source's fetches may go: its host and the ones its entry allows."""
+        return Origin(self.config.url, frozenset(self.config.allowed_hosts))
 
 
 Reader = Callable[[ReadContext], Awaitable[ReadResult]]
@@ -302,15 +307,19 @@ async def ingest(
     due_only: bool = False,
     fetcher: Fetcher | None = None,
     concurrency: int = 8,
+    due_check_every: float = 5.0,
 ) -> list[SourceReport]:
     """Poll the sources of the sources file (all, one by name, or only those due). Scheduled
-    polls (`due_only`) run in one process at a time (an advisory lock on PostgreSQL)."""
+    polls (`due_only`) run in one process at a time (an advisory lock on PostgreSQL); while
+    any of them is still running, sources falling due meanwhile are polled too (looked for
+    every `due_check_every` seconds and whenever a poll ends), so a slow source delays no
+    other."""
     if due_only:
         with exclusive(newsroom.engine, "poll-sources") as mine:
             if not mine:
                 return []
-            return await _ingest(newsroom, None, True, fetcher, concurrency)
-    return await _ingest(newsroom, only, False, fetcher, concurrency)
+            return await _ingest(newsroom, None, True, fetcher, concurrency, due_check_every)
+    return await _ingest(newsroom, only, False, fetcher, concurrency, due_check_every)
 
 
 async def _ingest(
@@ -319,6 +328,7 @@ async def _ingest(
     due_only: bool,
     fetcher: Fetcher | None,
     concurrency: int,
+    due_check_every: float,
 ) -> list[SourceReport]:
     configs = {c.name: c for c in load_sources(newsroom.settings.sources_file, newsroom.catalog)}
     if only is not None and only not in configs:
@@ -335,6 +345,11 @@ async def _ingest(
                 return repo.due(newsroom.clock.now())
             return [s for s in repo.all() if s.enabled and s.kind is not SourceKind.SEED]
 
+    def due_now(running: set[str]) -> list[Source]:
+        with session_scope(newsroom.sessions) as session:
+            due = SourceRepository(session).due(newsroom.clock.now())
+            return [s for s in due if s.name not in running]
+
     sources = await asyncio.to_thread(prepare)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(fetch_policy(newsroom))
@@ -344,9 +359,32 @@ async def _ingest(
         async with gate:
             return await poll_source(newsroom, fetcher, source, _config_of(source, configs))
 
+    polls: dict[asyncio.Task[SourceReport], str] = {}
+
+    def start(batch: list[Source]) -> set[asyncio.Task[SourceReport]]:
+        tasks = {asyncio.create_task(one(source)): source.name for source in batch}
+        polls.update(tasks)
+        return set(tasks)
+
     try:
-        return list(await asyncio.gather(*(one(s) for s in sources)))
+        running = start(sources)
+        while running:
+            # The caller (the bot's tick) awaits this whole call: without looking again, a
+            # source falling due while another hangs would wait for the slowest poll.
+            done, running = await asyncio.wait(
+                running,
+                timeout=due_check_every if due_only else None,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in done:
+                task.result()  # a failure to store stops the batch, as it always did
+            if due_only and running:
+                running |= start(await asyncio.to_thread(due_now, {polls[t] for t in running}))
+        return [task.result() for task in polls]
     finally:
+        for task in polls:
+            task.cancel()
+        await asyncio.gather(*polls, return_exceptions=True)
         if own_fetcher:
             await fetcher.aclose()
 

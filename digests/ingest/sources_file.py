@@ -12,6 +12,7 @@ from digests.topics.catalog import Catalog
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
 class SourcesFileError(ValueError):
@@ -31,6 +32,8 @@ class SourceConfig:
     max_pages: int = 3
     # OpenSSL security level for this source's host only (1 accepts moh.gov.vn's small DH key).
     tls_security_level: int | None = None
+    # Other hosts this source's fetches may reach (redirects, a listing's article links).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 def parse_duration(value: object) -> int:
@@ -56,6 +59,21 @@ def _section(value: object, catalog: Catalog | None) -> str | None:
         slugs = ", ".join(t.slug for t in catalog.topics)
         raise ValueError(f"section {section!r} names no topic (one of: {slugs})")
     return slug
+
+
+def _hosts(value: object) -> tuple[str, ...]:
+    """`allowed_hosts`: a list of bare host names, such as ["cdn.example.vn"]."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+        raise ValueError('allowed_hosts must be a list of host names, e.g. ["cdn.example.vn"]')
+    hosts = tuple(h.strip().lower().rstrip(".") for h in value)
+    for host in hosts:
+        if not _HOST.match(host):
+            raise ValueError(
+                f"allowed_hosts: {host!r} is not a host name (no scheme, port or path)"
+            )
+    return hosts
 
 
 def _entry(raw: dict[str, object], index: int, catalog: Catalog | None) -> SourceConfig:
@@ -84,6 +102,7 @@ def _entry(raw: dict[str, object], index: int, catalog: Catalog | None) -> Sourc
             category=str(category) if category is not None else None,
             max_pages=int(raw.get("max_pages", 3)),  # type: ignore[call-overload]
             tls_security_level=level,  # type: ignore[arg-type]
+            allowed_hosts=_hosts(raw.get("allowed_hosts")),
         )
     except (ValueError, TypeError) as exc:
         raise SourcesFileError(f"{where}: {exc}") from None
