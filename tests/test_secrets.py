@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from bot.app import build_services
+from digests.config import load_settings
 from digests.logs import RedactingFilter
+from digests.services import Newsroom
 from tests.fakes.bot_api_server import FakeTelegram
 from tests.test_config_cli import run_cli
 
@@ -104,3 +107,15 @@ def test_a_malformed_token_is_refused_without_repeating_it(tmp_path: Path) -> No
     assert done.returncode == cli.EXIT_SETTINGS
     assert done.stderr.startswith("mohbot: setting TELEGRAM_BOT_TOKEN is invalid")
     assert SECRET_PART not in done.stderr + done.stdout
+
+
+def test_texts_shown_in_telegram_are_masked(sqlite_url: str) -> None:
+    """An error quoted to an admin (a source's failure, say) cannot carry the token."""
+    settings = load_settings(_env_file=None, database_url=sqlite_url, telegram_bot_token=TOKEN)
+    room = Newsroom.open(settings)
+    try:
+        texts = build_services(settings, room).texts
+        shown = texts.get("en", "ingest_failed", error=f"HTTP 404 for /bot{TOKEN}/getMe")
+    finally:
+        room.close()
+    assert shown == "FAILED: HTTP 404 for /bot***/getMe"
