@@ -87,6 +87,10 @@ def test_an_unexpected_error_prints_its_traceback_masked(
     def boom(_room: object, _args: object) -> int:
         raise RuntimeError(f"unexpected, with {TOKEN} inside")
 
+    # main() sets up logging for the whole process: give this test's changes back afterwards.
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setitem(cli.COMMANDS, "stats", boom)
