@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +28,7 @@ from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.texts import Texts
 from digests.config import Settings
+from digests.redaction import Redactor
 from digests.services import Newsroom
 from digests.topics.catalog import load_catalog
 from digests.topics.resolver import Resolver
@@ -118,7 +120,7 @@ def build_services(settings: Settings, newsroom: Newsroom) -> BotServices:
     catalog = newsroom.catalog or load_catalog(settings.topics_file)
     return BotServices(
         newsroom=newsroom,
-        texts=Texts.load(),
+        texts=Texts.load(redact=Redactor(settings.secrets)),
         catalog=catalog,
         resolver=Resolver(catalog),
         admin_ids=settings.admin_ids,
@@ -187,6 +189,11 @@ def run(settings: Settings) -> int:
     newsroom = Newsroom.open(settings)
     try:
         application = build_application(settings, newsroom)
+        # Initialised here, on the loop PTB then runs on, because PTB's own start-up retries
+        # would log a refused token with a traceback; `mohbot` says that in one line.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(application.initialize())
         if settings.webhook_url:
             if settings.webhook_secret is None:
                 log.warning("WEBHOOK_SECRET is not set: anyone who finds the URL can post updates")

@@ -8,14 +8,18 @@ import json
 import os
 import socket
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from digests.config import Settings, SettingsError, load_settings
 from digests.dates import VN_TZ
 from digests.logs import configure_logging
 from digests.reading import ArticleView
+from digests.redaction import Redactor
 from digests.services import Newsroom
 from digests.store.db import SchemaError, create_db_engine, current_revision, downgrade, upgrade
 
@@ -444,26 +448,61 @@ SETTINGS_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 }
 
 
+# Exit codes (README, "Commands on the server").
+EXIT_FAILED = 1  # the command failed, or an unexpected error (its traceback, secrets masked)
+EXIT_SETTINGS = 2  # a missing or malformed setting, or wrong arguments
+EXIT_TOKEN_REFUSED = 3  # the Bot API answered 401: the token is revoked or mistyped
+EXIT_INTERRUPTED = 130  # Ctrl-C
+TOKEN_REFUSED = "mohbot: the Bot API refused the token: check TELEGRAM_BOT_TOKEN"
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in SETTINGS_COMMANDS:
+        return SETTINGS_COMMANDS[args.command](settings, args)
+    room = Newsroom.open(settings)
+    try:
+        return COMMANDS[args.command](room, args)
+    finally:
+        room.close()
+
+
+def _token_refused(exc: BaseException) -> bool:
+    # Only the commands that speak to Telegram import it; the others stay quick to start.
+    errors = sys.modules.get("telegram.error")
+    return errors is not None and isinstance(exc, errors.InvalidToken)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    # A database error's own text is in `orig`; SQLAlchemy's adds the statement and a link.
+    text = str(getattr(exc, "orig", None) or exc)
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"mohbot: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, [settings.token or ""])
+        return EXIT_SETTINGS
+    redact = Redactor(settings.secrets)
+    configure_logging(settings.log_level, redact)
     try:
-        if args.command in SETTINGS_COMMANDS:
-            return SETTINGS_COMMANDS[args.command](settings, args)
-        room = Newsroom.open(settings)
-        try:
-            return COMMANDS[args.command](room, args)
-        finally:
-            room.close()
-    except (SchemaError, FileNotFoundError, KeyError, ValueError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"mohbot: {message}", file=sys.stderr)
-        return 1
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if _token_refused(exc):
+            print(TOKEN_REFUSED, file=sys.stderr)
+            return EXIT_TOKEN_REFUSED
+        if isinstance(exc, SchemaError | OSError | KeyError | ValueError | SQLAlchemyError):
+            print(f"mohbot: {redact(_one_line(exc))}", file=sys.stderr)
+            return EXIT_FAILED
+        # The last resort: a traceback can quote a secret (PTB's InvalidToken quotes the token).
+        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """UI texts per language, from `bot/texts/<lang>.toml`. Placeholders are HTML-escaped unless
-the value is marked `Html` (already-rendered markup)."""
+the value is marked `Html` (already-rendered markup), and no secret survives in a filled-in
+text (an error quoted to an admin could carry one)."""
 
 from __future__ import annotations
 
 import html
 import tomllib
 from pathlib import Path
+
+from digests.redaction import Redactor
 
 TEXTS_DIR = Path(__file__).resolve().parent / "texts"
 DEFAULT_LANGUAGE = "vi"
@@ -20,7 +23,7 @@ class TextsError(ValueError):
 
 
 class Texts:
-    def __init__(self, catalog: dict[str, dict[str, str]]) -> None:
+    def __init__(self, catalog: dict[str, dict[str, str]], redact: Redactor | None = None) -> None:
         if DEFAULT_LANGUAGE not in catalog:
             raise TextsError(f"no {DEFAULT_LANGUAGE}.toml texts")
         reference = set(catalog[DEFAULT_LANGUAGE])
@@ -29,14 +32,15 @@ class Texts:
             if missing:
                 raise TextsError(f"texts/{language}.toml lacks {sorted(missing)}")
         self._catalog = catalog
+        self._redact = redact or Redactor()
 
     @classmethod
-    def load(cls, directory: Path = TEXTS_DIR) -> Texts:
+    def load(cls, directory: Path = TEXTS_DIR, redact: Redactor | None = None) -> Texts:
         catalog = {}
         for path in sorted(directory.glob("*.toml")):
             with path.open("rb") as handle:
                 catalog[path.stem] = {k: str(v) for k, v in tomllib.load(handle).items()}
-        return cls(catalog)
+        return cls(catalog, redact)
 
     @property
     def languages(self) -> list[str]:
@@ -51,4 +55,4 @@ class Texts:
             name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
             for name, value in values.items()
         }
-        return template.format(**escaped)
+        return self._redact(template.format(**escaped))

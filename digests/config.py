@@ -7,17 +7,26 @@ line naming the setting; the bot token is a `SecretStr`, so it never appears in 
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
 from datetime import time
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digests.redaction import MIN_SECRET, token_secrets
+from digests.zones import resolve_zone
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "sqlite:///data/mohbot.sqlite3"
+_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
+_USER_AGENT = re.compile(r"[\x20-\x7e]{1,256}")  # one printable ASCII header line
 
 
 class SettingsError(Exception):
@@ -28,7 +37,7 @@ class Settings(BaseSettings):
     """Every setting of the bot; see `.env.example` for what each one means."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env", env_file_encoding="utf-8-sig", extra="ignore", frozen=True
     )
 
     telegram_bot_token: SecretStr | None = None
@@ -45,11 +54,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
-    send_rate: float = Field(default=30.0, gt=0, le=1000)
+    send_rate: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False)
     send_connections: int = Field(default=8, ge=1, le=1000)
     digest_max_per_topic: int = Field(default=5, ge=1, le=50)
-    http_timeout: float = Field(default=20.0, gt=0)
-    http_max_bytes: int = Field(default=5_000_000, gt=0)
+    http_timeout: float = Field(default=20.0, ge=0.5, le=300, allow_inf_nan=False)
+    http_max_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
     user_agent: str = "mohbot/0.1 (+https://github.com/mohbot; news digest bot)"
 
     @field_validator("admin_ids", mode="before")
@@ -63,14 +72,40 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         return value
 
+    @field_validator("telegram_bot_token", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_secret(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it is the secret.
+        if value is not None and not _TOKEN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("not a token as @BotFather gives it (digits, a colon, then letters)")
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("Telegram accepts 1 to 256 characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _header_line(cls, value: str) -> str:
+        if not _USER_AGENT.fullmatch(value):
+            raise ValueError("must be 1 to 256 printable ASCII characters")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        zone = resolve_zone(value)
+        if zone is None:
+            raise ValueError(f"unknown time zone {shown(value)}")
+        return zone
 
     @field_validator("digest_time", mode="before")
     @classmethod
@@ -78,7 +113,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
             if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-                raise ValueError(f"{value!r} is not a time of day HH:MM")
+                raise ValueError(f"{shown(value)} is not a time of day HH:MM")
             return time(int(match.group(1)), int(match.group(2)))
         return value
 
@@ -114,9 +149,63 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
 
+    @property
+    def secrets(self) -> list[str]:
+        """What no output may show: the bot token, the webhook secret, the database password."""
+        webhook = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        match = re.match(r"^[^:/]+://[^:@/]*:([^@/]+)@", self.database_url)
+        others = (webhook, match.group(1) if match else "")
+        return [*token_secrets(self.token), *(s for s in others if len(s) >= MIN_SECRET)]
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """`value` quoted for a one-line message, cut when long."""
+    return repr(value[:limit]) + ("…" if len(value) > limit else "")
+
+
+def _env_files(setting: object) -> Iterator[Path]:
+    if setting is None:
+        return
+    for name in [setting] if isinstance(setting, str | Path) else setting:  # type: ignore[union-attr]
+        path = Path(name).expanduser()
+        if path.is_file():
+            yield path
+
+
+def check_env_file(path: Path) -> None:
+    """Raise `SettingsError` for what the .env reader would otherwise skip with a warning or
+    fail on with a traceback: bytes that are not UTF-8, and a line it cannot read (a quote left
+    open), which would silently lose that setting, often the token. A value running over
+    several lines is refused too: no setting has more than one line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SettingsError(
+            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line}"
+        ) from None
+    for binding in parse_stream(io.StringIO(text)):
+        where = f"{path} line {binding.original.line}"
+        if binding.error:
+            raise SettingsError(f"{where} is not NAME=value (a quote left open?)")
+        if (
+            binding.key
+            and binding.key.lower() in Settings.model_fields
+            and "\n" in (binding.value or "")
+        ):
+            raise SettingsError(
+                f"{where}: {binding.key} runs over several lines (a quote left open?)"
+            )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; raise `SettingsError` with one line naming the bad setting."""
+    for path in _env_files(overrides.get("_env_file", Settings.model_config.get("env_file"))):
+        check_env_file(path)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digests.schedule import next_occurrence
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.models import ChatKind, Subscriber, SubscriptionKind
 from digests.store.subscribers import SubscriberRepository
+from digests.zones import resolve_zone
 
 DEFAULT_TOPIC = "leadership"
 LANGUAGES = ("vi", "en")
@@ -172,11 +172,10 @@ def set_digest_time(room: Newsroom, chat_id: int, at: time) -> SubscriberView:
 
 
 def set_timezone(room: Newsroom, chat_id: int, zone: str) -> SubscriberView:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SubscriptionError("bad_timezone") from None
-    return _change(room, chat_id, _setter("timezone", zone, room))[0]
+    known = resolve_zone(zone)
+    if known is None:
+        raise SubscriptionError("bad_timezone")
+    return _change(room, chat_id, _setter("timezone", known, room))[0]
 
 
 def set_paused(room: Newsroom, chat_id: int, paused: bool) -> SubscriberView:

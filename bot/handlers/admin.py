@@ -15,7 +15,8 @@ from bot.context import BotContext, call, language_of, reply
 from bot.jobs import notify_admins
 from bot.keyboards import Action, CallbackData, button
 from bot.names import topic_name
-from bot.render import escape, local_time, split_message
+from bot.render import local_time, split_message
+from bot.texts import Html
 from digests import broadcasts, stats, subscriptions
 from digests.broadcasts import Audience, BroadcastError, Progress
 from digests.charts import ChartsUnavailable, render_png
@@ -392,7 +393,8 @@ async def ingest(update: Update, context: BotContext) -> None:
             status = texts.get(language, "ingest_not_modified")
         else:
             status = texts.get(language, "ingest_ok", new=r.new, updated=r.updated)
-        lines.append(texts.get(language, "ingest_line", name=r.name, status=status))
+        # `status` is a filled-in text already: escaping it again would show "&amp;lt;".
+        lines.append(texts.get(language, "ingest_line", name=r.name, status=Html(status)))
     failed = sum(1 for r in reports if r.error)
     lines.append(texts.get(language, "ingest_done", count=len(reports), failed=failed))
     await reply(update, context, "\n".join(lines))
@@ -461,10 +463,10 @@ async def sources(update: Update, context: BotContext) -> None:
             if s.consecutive_failures == 0 and s.last_success_at
             else ("⚠️" if s.consecutive_failures else "•")
         )
-        error = f" — {escape(s.last_error)}" if s.last_error and s.consecutive_failures else ""
+        error: str = f" — {s.last_error}" if s.last_error and s.consecutive_failures else ""
         if s.last_note and not s.consecutive_failures:
             state = "🟡"
-            error = " — " + texts.get(language, "sources_partial", note=s.last_note)
+            error = Html(" — " + texts.get(language, "sources_partial", note=s.last_note))
         line = texts.get(
             language,
             "sources_line",
@@ -472,9 +474,9 @@ async def sources(update: Update, context: BotContext) -> None:
             name=s.name,
             success=local_time(s.last_success_at, zone) or texts.get(language, "sources_never"),
             failures=s.consecutive_failures,
-            error="",
+            error=error,
         )
-        lines.append(line + error)
+        lines.append(line)
     await reply(update, context, "\n".join(lines))
 
 

@@ -9,6 +9,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext, language_of, reply
+from digests import subscriptions
+from digests.store.db import storage_failed
 
 log = logging.getLogger(__name__)
 
@@ -16,15 +18,26 @@ FLOOD_WINDOW = 2.0  # seconds
 FLOOD_LIMIT = 10  # commands (and button taps) per window: a few a second
 
 
+async def _language(update: Update, context: BotContext) -> str:
+    try:
+        return await language_of(update, context)
+    except Exception:  # the database may be what failed: the user's Telegram language then
+        user = update.effective_user
+        return subscriptions.language_from_code(user.language_code if user else None)
+
+
 async def error_handler(update: object, context: BotContext) -> None:
-    """Log the failure with the update id; tell the user briefly, never with a stack trace."""
+    """Log the failure with the update id (the log masks secrets); tell the user briefly, never
+    with a stack trace, and plainly when the database cannot take a write."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    error = context.error
+    log.error("error while handling update %s: %r", update_id, error, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    key = "error_storage" if error is not None and storage_failed(error) else "error"
     try:
-        language = await language_of(update, context)
-        text = context.services.texts.get(language, "error")
+        language = await _language(update, context)
+        text = context.services.texts.get(language, key)
         if update.callback_query:
             await update.callback_query.answer(text, show_alert=True)
         else:

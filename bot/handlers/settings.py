@@ -13,6 +13,12 @@ from digests import subscriptions
 from digests.subscriptions import SubscriberView, SubscriptionError
 
 _HHMM = re.compile(r"^(\d{1,2})[:hH.](\d{2})$")
+SHOWN_ZONE = 40  # characters of a refused time zone repeated back to the user
+
+
+def _shown(typed: str) -> str:
+    printable = "".join(c for c in typed if c.isprintable())
+    return printable[:SHOWN_ZONE] + ("…" if len(printable) > SHOWN_ZONE else "")
 
 
 async def _current(update: Update, context: BotContext, language: str) -> SubscriberView | None:
@@ -59,7 +65,7 @@ async def set_timezone(update: Update, context: BotContext) -> None:
     try:
         view = await call(subscriptions.set_timezone, context.services.newsroom, view.chat_id, zone)
     except SubscriptionError:
-        await reply(update, context, texts.get(language, "bad_timezone", zone=zone))
+        await reply(update, context, texts.get(language, "bad_timezone", zone=_shown(zone)))
         return
     await reply(
         update,

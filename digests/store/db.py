@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digests.config import PROJECT_ROOT
@@ -23,6 +24,12 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 class SchemaError(RuntimeError):
     """The database schema is older than the code and must be upgraded explicitly."""
+
+
+def storage_failed(exc: BaseException) -> bool:
+    """True when the database itself failed rather than the code: a full disk ("database or
+    disk is full"), a read-only file, a lost connection. A user can only try again later."""
+    return isinstance(exc, OperationalError)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -2,11 +2,12 @@
 
 It behaves like Telegram where the bot can tell: HTML parse mode validated, 4096 characters
 (UTF-16) per message, 64-byte callback data, known chats only, "message is not modified",
-403 for a blocked user, 429 with retry_after when asked or when its rate limits are on
-(30 a second overall, 1 a second per chat, 20 a minute per group), 5xx on demand or at random
-with a seed. It records everything the bot sends, and lets a test act as users: send a text or
-command, press a button, reply, block the bot. Updates go out by long polling (getUpdates) or,
-after setWebhook, are POSTed to the bot with its secret token.
+401 for a refused (revoked or mistyped) token, 403 for a blocked user, 429 with retry_after
+when asked or when its rate limits are on (30 a second overall, 1 a second per chat, 20 a
+minute per group), 5xx on demand or at random with a seed. It records everything the bot
+sends, and lets a test act as users: send a text or command, press a button, reply, block the
+bot. Updates go out by long polling (getUpdates) or, after setWebhook, are POSTed to the bot
+with its secret token.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class FakeTelegram:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.send_times: list[float] = []
         self.faults: list[Fault] = []
+        self.refused_tokens: set[str] = set()
         self._random: tuple[float, random.Random, tuple[int, ...]] | None = None
         self.limits: Limits | None = None
         self.record_requests = True
@@ -170,6 +172,11 @@ class FakeTelegram:
         self.blocked.discard(user_id)
 
     # -- faults and limits ---------------------------------------------------------------------
+    def refuse_token(self, token: str) -> None:
+        """From now on, answer every request made with `token` as Telegram answers a revoked
+        or mistyped one: 401 Unauthorized."""
+        self.refused_tokens.add(token)
+
     def fail_next(
         self,
         method: str | None,
@@ -389,10 +396,19 @@ class FakeTelegram:
                     params[key] = json.loads(params[key])
         return params, files
 
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        if request.match_info["token"] not in self.refused_tokens:
+            return None
+        body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        return web.json_response(body, status=401)
+
     async def _file(self, request: web.Request) -> web.Response:
-        return web.Response(body=b"\x89PNG\r\n\x1a\n")
+        return self._unauthorized(request) or web.Response(body=b"\x89PNG\r\n\x1a\n")
 
     async def _handle(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
         method = request.match_info["method"]
         params, files = await self._params(request)
         if self.record_requests:
