@@ -19,7 +19,7 @@ from _common import peak_rss_mb, report, scratch_database
 from sqlalchemy import func, insert, select
 
 from bot.app import build_services
-from bot.jobs import digest_renderer, topic_order
+from bot.jobs import digest_renderer
 from digests.clock import FakeClock
 from digests.config import load_settings
 from digests.dispatch import queue_due_digests
@@ -125,12 +125,12 @@ def main() -> None:
         room = Newsroom.open(settings, clock=FakeClock(now))
         populate(room, args.subscribers, args.articles, now)
         services = build_services(settings, room)
-        render, order = digest_renderer(services), topic_order(services)
+        render = digest_renderer(services)
         memory_before = peak_rss_mb()
         started = time.perf_counter()
         queued = 0
         while True:
-            result = queue_due_digests(room, render, order, limit=5000)
+            result = queue_due_digests(room, render, limit=5000)
             queued += result.queued
             if result.due == 0:
                 break

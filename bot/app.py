@@ -64,6 +64,7 @@ COMMANDS: dict[str, Handler] = {
     "ingest": admin.ingest,
     "stats": admin.show_stats,
     "sources": admin.sources,
+    "format": settings.set_format,
 }
 
 BUTTONS: dict[Action, ButtonHandler] = {
@@ -73,6 +74,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.FOLLOW: subscriptions.on_suggestion,
     Action.STOP: settings.on_stop,
     Action.ADMIN: admin.on_admin_button,
+    Action.MORE: reading.on_more,
 }
 
 
@@ -161,6 +163,11 @@ def build_application(
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+    application.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, reading.search_text
+        )
+    )
     application.add_error_handler(errors.error_handler)
     schedule(application, intervals or JobIntervals())
     return application

@@ -194,36 +194,53 @@ def cmd_stats(room: Newsroom, args: argparse.Namespace) -> int:
 
 def cmd_demo(room: Newsroom, args: argparse.Namespace) -> int:
     """Import the seeds, then print the digest a new subscriber to leadership and food safety
-    would receive, as plain text."""
+    would receive, as plain text: as of 07:00 the morning after the newest seed item, so that
+    the seeds are news by the same rule as any digest's (DIGEST_MAX_AGE)."""
     from bot.jobs import digest_renderer
-    from digests.compose import Reader, compose
-    from digests.dispatch import LOOKBACK
+    from bot.render import phone_page
+    from digests.compose import Reader, compose, news_time
+    from digests.dispatch import Layout
     from digests.ingest.service import import_seeds
     from digests.reading import latest
+    from digests.schedule import next_occurrence
 
     report = import_seeds(room, room.settings.seeds_dir)
     print(f"Imported the seed documents: {report.items} items, {report.new} new.\n")
     services = _bot_services(room)
-    now = room.clock.now()
+    zone = room.settings.timezone
     reader = Reader(
         chat_id=0,
         language=args.lang,
-        timezone=room.settings.timezone,
+        timezone=zone,
         topics=frozenset({"leadership", "food-safety"}),
         leaders=frozenset(),
     )
-    recent = [a for a in latest(room, None, 10_000) if a.first_seen_at > now - LOOKBACK]
+    articles = latest(room, None, 10_000)
+    dated = [a.published_at for a in articles if a.published_at is not None]
+    if not dated:
+        print("The seed documents hold no dated article.")
+        return 0
+    now = next_occurrence(max(dated), room.settings.digest_time, zone)
+    layout = Layout.of(room)
     digest = compose(
         reader,
-        recent,
+        [a for a in articles if news_time(a) <= now],
         day=now.astimezone(VN_TZ).date(),
-        topic_order=[t.slug for t in services.catalog.topics],
-        max_per_topic=room.settings.digest_max_per_topic,
+        topic_order=layout.topic_order,
+        leader_order=layout.leader_order,
+        max_per_topic=layout.max_per_section,
+        not_before=now - layout.max_age,
+        since=now - layout.max_age,
+        until=now,
     )
     if digest is None:
-        print("Nothing new in the last 7 days for leadership and food safety.")
+        print("Nothing new for leadership and food safety.")
         return 0
-    print(digest_renderer(services)(digest, plain=True)[0])
+    renderer = digest_renderer(services)
+    print(renderer.plain(digest))
+    if args.html is not None:
+        args.html.write_text(phone_page(renderer(digest)), encoding="utf-8")
+        print(f"\nThe same digest as a phone shows it: {args.html}")
     return 0
 
 
@@ -271,7 +288,6 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
 
     services = _bot_services(room)
     render = digest_renderer(services)
-    order = [t.slug for t in services.catalog.topics]
     chats = [args.user] if args.user is not None else subscriptions.active_chat_ids(room)
 
     async def work(_engine, bot) -> int:  # type: ignore[no-untyped-def]
@@ -282,7 +298,7 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
                 print(f"{chat}: not a subscriber", file=sys.stderr)
                 failed += 1
                 continue
-            digest = digest_now(room, chat, order)
+            digest = digest_now(room, chat)
             if digest is None:
                 empty += 1
                 continue
@@ -374,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="import the seeds and print a new subscriber's digest")
     demo.add_argument("--lang", choices=["vi", "en"], default="vi")
+    demo.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write the digest's messages as a chat on a phone (open it in a browser)",
+    )
 
     seeds = sub.add_parser("import-seeds", help="import the seed documents")
     seeds.add_argument("dir", nargs="?", help="folder of *.txt seed documents (default: seeds/)")

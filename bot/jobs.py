@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,18 +13,21 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.context import BotContext, BotServices, call
-from bot.names import leader_names, topic_name
-from bot.render import render_digest, split_message
+from bot.keyboards import MorePage
+from bot.names import leader_name, leader_names, topic_name
+from bot.render import html_to_plain, render_digest
 from bot.sender import TelegramSender, delivery_bot
 from digests import subscriptions
 from digests.backoff import Backoff
-from digests.compose import LEADERS_SECTION, Digest, DigestItem
+from digests.compose import Digest, DigestSection, section_leader
 from digests.delivery import DeliveryEngine
 from digests.dispatch import queue_due_digests
 from digests.errors import one_line
 from digests.ingest.service import SourceReport, ingest
 from digests.ingest.sources_file import SourcesFileError
+from digests.messages import Button, MessagePart
 from digests.ratelimit import gate_for
+from digests.text import truncate
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +41,54 @@ class JobIntervals:
     deliver: float = 2.0
 
 
-def digest_renderer(services: BotServices):  # type: ignore[no-untyped-def]
-    """The function the dispatcher uses to turn a digest into message parts."""
-    catalog, texts = services.catalog, services.texts
+class DigestRenderer:
+    """Turns a digest into the messages the ledger sends (`render(digest)`), or into plain
+    text for the terminal (`plain(digest)`): section names from the catalog, in the reader's
+    language, and a "more" button for each section with more items."""
 
-    def section_title(key: str, language: str) -> str:
-        if key == LEADERS_SECTION:
-            return texts.get(language, "leaders_section")
-        topic = catalog.topic(key)
+    def __init__(self, services: BotServices) -> None:
+        self.catalog, self.texts = services.catalog, services.texts
+
+    def section_title(self, key: str, language: str) -> str:
+        leader = section_leader(key)
+        if leader is not None:
+            found = self.catalog.leader(leader)
+            return leader_name(found, language) if found else leader
+        topic = self.catalog.topic(key)
         return topic_name(topic, language) if topic else key
 
-    def matched(item: DigestItem, language: str) -> list[str]:
-        names = [section_title(t, language) for t in item.topics]
-        return names + leader_names(catalog, item.leaders, language)
+    def leader_label(self, slugs: Sequence[str], language: str) -> str:
+        return ", ".join(leader_names(self.catalog, list(slugs), language))
 
-    def render(digest: Digest, plain: bool = False) -> list[str]:
-        text = render_digest(digest, texts, section_title, matched, plain=plain)
-        return [text] if plain else split_message(text)
+    def more_button(self, section: DigestSection, language: str, digest: Digest) -> Button | None:
+        if digest.since is None or digest.until is None:
+            return None
+        page = MorePage(section.key, digest.since, digest.until, len(section.items))
+        try:
+            data = page.encode()
+        except ValueError:  # a slug too long for a button: the footer still counts them
+            return None
+        title = self.section_title(section.key, language)
+        label = self.texts.get(language, "more_button", count=section.more, title=title)
+        return Button(truncate(label, 60), data)
 
-    return render
+    def __call__(self, digest: Digest, note: str | None = None) -> list[MessagePart]:
+        return render_digest(
+            digest,
+            self.texts,
+            self.section_title,
+            self.leader_label,
+            lambda section, language: self.more_button(section, language, digest),
+            note=note,
+        )
+
+    def plain(self, digest: Digest) -> str:
+        return "\n\n".join(html_to_plain(part.text) for part in self(digest))
 
 
-def topic_order(services: BotServices) -> list[str]:
-    return [t.slug for t in services.catalog.topics]
+def digest_renderer(services: BotServices) -> DigestRenderer:
+    """The function the dispatcher uses to turn a digest into message parts."""
+    return DigestRenderer(services)
 
 
 async def poll_sources(context: BotContext) -> None:
@@ -114,9 +143,7 @@ async def notify_admins(context: BotContext, reports: list[SourceReport]) -> Non
 
 async def dispatch_digests(context: BotContext) -> None:
     services = context.services
-    await call(
-        queue_due_digests, services.newsroom, digest_renderer(services), topic_order(services)
-    )
+    await call(queue_due_digests, services.newsroom, digest_renderer(services))
     await deliver(context)
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from digests.compose import leader_section, section_leader
+from digests.messages import MessagePart
 
 VERSION = "1"
 MAX_BYTES = 64
@@ -26,6 +30,7 @@ class Action(StrEnum):
     FOLLOW = "f"
     STOP = "x"
     ADMIN = "a"
+    MORE = "m"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,7 @@ class CallbackData:
 
     def encode(self) -> str:
         data = f"{VERSION}:{self.action.value}:{self.argument}"
-        if len(data.encode()) > MAX_BYTES:
+        if len(data.encode()) > MAX_BYTES or not _ARGUMENT.match(self.argument):
             raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
         return data
 
@@ -53,6 +58,50 @@ class CallbackData:
         if not _ARGUMENT.match(parts[2]):
             return None
         return cls(action, parts[2])
+
+
+@dataclass(frozen=True, slots=True)
+class MorePage:
+    """Where a digest's "more" button leads: a section (a topic's slug, or a leader's section
+    key) of the digest that covered first-seen times (since, until], from item `offset` on.
+    Everything needed is in the button, so it works after a restart and for as long as the
+    articles are stored."""
+
+    section: str
+    since: datetime
+    until: datetime
+    offset: int
+
+    def encode(self) -> str:
+        leader = section_leader(self.section)
+        kind, slug = ("l", leader) if leader else ("t", self.section)
+        start = int(self.since.timestamp())
+        span = int(self.until.timestamp()) - start
+        argument = f"{kind}.{slug}.{_base36(start)}.{_base36(span)}.{self.offset}"
+        return CallbackData(Action.MORE, argument).encode()
+
+    @classmethod
+    def parse(cls, argument: str) -> MorePage | None:
+        parts = argument.split(".")
+        if len(parts) != 5 or parts[0] not in ("t", "l") or not parts[4].isdigit():
+            return None
+        try:
+            start, span = int(parts[2], 36), int(parts[3], 36)
+        except ValueError:
+            return None
+        section = leader_section(parts[1]) if parts[0] == "l" else parts[1]
+        since = datetime.fromtimestamp(start, UTC)
+        return cls(section, since, since + timedelta(seconds=span), int(parts[4]))
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
 
 
 def button(text: str, action: Action, argument: str) -> InlineKeyboardButton:
@@ -76,3 +125,12 @@ def choices_keyboard(options: Sequence[tuple[str, str]], action: Action) -> Inli
 
 def confirm_keyboard(yes: str, no: str, action: Action) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(yes, action, "yes"), button(no, action, "no")]])
+
+
+def markup_of(part: MessagePart) -> InlineKeyboardMarkup | None:
+    """A ledger message's buttons as Telegram's inline keyboard."""
+    if not part.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in part.buttons]
+    )

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.texts import Texts
-from digests.compose import Digest, DigestItem
+from bot.texts import Html, Texts
+from digests.compose import Digest, DigestSection, section_leader
 from digests.ingest.bounds import safe_link
+from digests.messages import Button, MessagePart
+from digests.reading import ArticleView
 from digests.text import storable, truncate
 
 TELEGRAM_LIMIT = 4096
@@ -38,7 +42,7 @@ def link(title: str, url: str | None) -> str:
     url = safe_link(url)
     title = " ".join(title.split())  # one line: `split_message` cuts between lines
     if not url:
-        return f"<b>{escape(title)}</b>"
+        return escape(title)  # plain, so that bold stays the mark of section headings
     return f'<a href="{escape_attr(url)}">{escape(title)}</a>'
 
 
@@ -111,62 +115,204 @@ def bullet_list(lines: Iterable[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
 
-def article_lines(
-    title: str,
-    url: str | None,
-    published: datetime | None,
-    has_time: bool,
-    summary: str,
+def outlet(url: str | None) -> str | None:
+    """Where an article was published, as readers name outlets: the site's host."""
+    if not url:
+        return None
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.") or None
+
+
+def article_block(
+    article: ArticleView,
     zone: str,
     undated: str,
-    matched: str | None = None,
+    *,
+    compact: bool = False,
+    people: str | None = None,
+    reference: str | None = None,
     summary_chars: int = 160,
+) -> str:
+    """One article as a self-contained block of lines (a message never splits inside it).
+    Full: linked title; outlet, local time and the followed leaders it names; a line of the
+    lead. Compact: title and outlet on one line. A reference (the article is shown in full in
+    another section, named by `reference`): title and a pointer, one line."""
+    head = f"• {link(article.title, article.url)}"
+    source = outlet(article.url)
+    if reference is not None:
+        return f"{head} <i>↑ {escape(reference)}</i>"
+    if compact:
+        return head + (f" · <i>{escape(source)}</i>" if source else "")
+    when = local_time(article.published_at, zone, article.published_has_time) or undated
+    meta = " · ".join(escape(x) for x in (source, when) if x)
+    lines = [head, f"  <i>{meta}</i>" + (f" · 👤 {escape(people)}" if people else "")]
+    if article.summary:
+        lead = truncate(" ".join(article.summary.split()), summary_chars)
+        lines.append(f"  {escape(lead)}")
+    return "\n".join(lines)
+
+
+def article_lines(
+    article: ArticleView, zone: str, undated: str, *, compact: bool = False
 ) -> list[str]:
-    """One article as a few self-contained lines: linked title, date, one-line summary."""
-    when = local_time(published, zone, has_time) or undated
-    head = f"• {link(title, url)}"
-    meta = f"  <i>{escape(when)}</i>" + (f" · {escape(matched)}" if matched else "")
-    lines = [head, meta]
-    if summary:
-        lines.append(f"  {escape(truncate(summary.replace(chr(10), ' '), summary_chars))}")
-    return lines
+    """Articles of /latest and /search: the same blocks as a digest's."""
+    return article_block(article, zone, undated, compact=compact).split("\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading (HTML, or None) over blocks that are never split, and an optional footer."""
+
+    heading: str | None
+    blocks: Sequence[str]
+    footer: str | None = None
+
+
+def _shortened(block: str, limit: int) -> str:
+    """A block longer than a whole message: shortened to plain text, never split."""
+    if visible_len(block) <= limit:
+        return block
+    plain = " ".join(html.unescape(_TAG.sub("", block)).split())
+    while True:
+        cut = escape(truncate(plain, limit))
+        if visible_len(cut) <= limit:
+            return cut
+        limit -= max(1, limit // 10)
+
+
+def pack(
+    header: str,
+    sections: Sequence[Section],
+    continued: Callable[[str], str],
+    limit: int = TELEGRAM_LIMIT,
+) -> list[str]:
+    """Messages of at most `limit` characters that never break inside a block: a message
+    that goes on with a section starts with its heading marked as continued (`continued`),
+    and a heading is never left alone at the end of a message."""
+    messages: list[str] = []
+    current: list[str] = [header] if header else []
+
+    def fits(extra: list[str]) -> bool:
+        return visible_len("\n".join(current + extra)) <= limit
+
+    def flush() -> None:
+        text = "\n".join(current).strip("\n")
+        if text.strip():
+            messages.append(text)
+        current.clear()
+
+    for section in sections:
+        if current and section.heading is not None:
+            current.append("")  # a blank line before each section
+        # Room for the section's heading above the longest block.
+        blocks = [_shortened(b, limit - 200) for b in section.blocks]
+        if section.footer:
+            blocks.append(section.footer)
+        for index, block in enumerate(blocks):
+            unit = [section.heading, block] if index == 0 and section.heading else [block]
+            if fits(unit):
+                current += unit
+                continue
+            flush()
+            if section.heading is not None:
+                current.append(section.heading if index == 0 else continued(section.heading))
+            current.append(block)
+    flush()
+    return messages
 
 
 def render_digest(
     digest: Digest,
     texts: Texts,
     section_title: Callable[[str, str], str],
-    matched_names: Callable[[DigestItem, str], list[str]],
+    leader_label: Callable[[Sequence[str], str], str],
+    more_button: Callable[[DigestSection, str], Button | None] = lambda _s, _l: None,
     *,
-    plain: bool = False,
-) -> str:
-    """A digest as Telegram HTML (or, with `plain`, as terminal text)."""
-    language, zone = digest.reader.language, digest.reader.timezone
-    lines = [texts.get(language, "digest_header", date=digest.day.strftime("%d/%m/%Y")), ""]
+    note: str | None = None,
+    limit: int = TELEGRAM_LIMIT,
+) -> list[MessagePart]:
+    """A digest as Telegram HTML messages, split between items; the "more" buttons of its
+    sections go under the last message. `note` (HTML), if any, goes under the header."""
+    reader = digest.reader
+    language, zone = reader.language, reader.timezone
+    weekdays = texts.get(language, "weekdays").split(",")
+    header = texts.get(
+        language,
+        "digest_header",
+        weekday=weekdays[digest.day.weekday()],
+        date=digest.day.strftime("%d/%m/%Y"),
+        count=texts.plural(language, "items", digest.total),
+    )
+    if note:
+        header += "\n" + note
+    undated = texts.get(language, "undated")
+    sections = []
+    buttons = []
     for section in digest.sections:
-        lines.append(f"<b>{escape(section_title(section.key, language))}</b>")
+        title = section_title(section.key, language)
+        own_leader = section_leader(section.key)
+        blocks = []
         for item in section.items:
-            names = matched_names(item, language)
-            article = item.article
-            lines += article_lines(
-                article.title,
-                article.url,
-                article.published_at,
-                article.published_has_time,
-                article.summary,
-                zone,
-                texts.get(language, "undated"),
-                matched=texts.get(language, "matched", names=", ".join(names)) if names else None,
+            others = [x for x in item.leaders if x != own_leader]
+            blocks.append(
+                article_block(
+                    item.article,
+                    zone,
+                    undated,
+                    compact=reader.format == "compact",
+                    people=leader_label(others, language) if others else None,
+                    reference=section_title(item.full_in, language) if item.full_in else None,
+                )
             )
+        footer = None
         if section.more:
-            slug = section.key if section.key != "leaders" else ""
-            lines.append(escape(texts.get(language, "more_topics", count=section.more, slug=slug)))
-        lines.append("")
-    text = "\n".join(lines).strip()
-    return html_to_plain(text) if plain else text
+            footer = texts.get(language, "digest_more", count=section.more)
+            if (more := more_button(section, language)) is not None:
+                buttons.append((more,))
+        heading = texts.get(language, "digest_section", title=title.upper())
+        sections.append(Section(heading, blocks, footer))
+    parts = [
+        MessagePart(text)
+        for text in pack(
+            header, sections, lambda h: texts.get(language, "continued", heading=Html(h)), limit
+        )
+    ]
+    if buttons:
+        parts[-1] = MessagePart(parts[-1].text, tuple(buttons))
+    return parts
 
 
 def html_to_plain(text: str) -> str:
     """Terminal rendering of our HTML: links become 'title <url>', tags go, entities decode."""
     text = re.sub(r'<a href="([^"]*)">(.*?)</a>', r"\2 &lt;\1&gt;", text)
     return html.unescape(_TAG.sub("", text))
+
+
+_PHONE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<style>
+body {{ margin: 0; background: #d9e4c8; font: 15px/1.38 -apple-system, "Segoe UI", Roboto,
+  "Noto Sans", sans-serif; }}
+.chat {{ max-width: 430px; margin: 0 auto; padding: 10px 8px; }}
+.bubble {{ background: #fff; border-radius: 12px; padding: 8px 10px; margin: 6px 0;
+  white-space: pre-wrap; overflow-wrap: anywhere; box-shadow: 0 1px 1px rgba(0,0,0,.12); }}
+a {{ color: #2a7ab8; text-decoration: none; }}
+.buttons {{ display: grid; gap: 4px; margin: -2px 0 8px; }}
+.button {{ background: rgba(80,110,60,.45); color: #fff; text-align: center;
+  border-radius: 8px; padding: 8px; font-weight: 500; }}
+</style></head><body><div class="chat">{messages}</div></body></html>
+"""
+
+
+def phone_page(parts: Sequence[MessagePart]) -> str:
+    """The messages as a Telegram chat on a phone: a page to look at (or to screenshot in a
+    headless browser) before readers do. Telegram HTML is already valid HTML."""
+    messages = []
+    for part in parts:
+        messages.append(f'<div class="bubble">{part.text}</div>')
+        if part.buttons:
+            rows = "".join(
+                f'<div class="button">{escape(b.text)}</div>' for row in part.buttons for b in row
+            )
+            messages.append(f'<div class="buttons">{rows}</div>')
+    return _PHONE_PAGE.format(messages="\n".join(messages))

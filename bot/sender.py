@@ -17,8 +17,10 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.keyboards import markup_of
 from digests import delivery
 from digests.config import Settings
+from digests.messages import Buttons, MessagePart
 
 
 def delivery_bot(settings: Settings) -> Bot:
@@ -72,10 +74,14 @@ class TelegramSender:
             raise delivery.Transient(exc.message) from exc
         return message.message_id
 
-    async def send(self, chat_id: int, text: str) -> int:
+    async def send(self, chat_id: int, text: str, buttons: Buttons = ()) -> int:
         return await self._call(
             self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                disable_web_page_preview=True,
+                reply_markup=markup_of(MessagePart(text, buttons)),
             )
         )
 

@@ -46,6 +46,10 @@ class Texts:
     def languages(self) -> list[str]:
         return sorted(self._catalog)
 
+    def plural(self, language: str, key: str, count: int) -> str:
+        """`<key>_one` for one, `<key>_other` otherwise, with `count` filled in."""
+        return self.get(language, f"{key}_one" if count == 1 else f"{key}_other", count=count)
+
     def get(self, language: str, key: str, /, **values: object) -> str:
         texts = self._catalog.get(language) or self._catalog[DEFAULT_LANGUAGE]
         template = texts[key]

@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_services
-from bot.jobs import digest_renderer, topic_order
+from bot.jobs import digest_renderer
 from bot.sender import TelegramSender, delivery_bot
 from digests.backoff import Backoff
 from digests.config import Settings
@@ -56,7 +56,6 @@ async def run_worker(
         )
         await asyncio.to_thread(engine.recover)
         render = digest_renderer(services)
-        order = topic_order(services)
         next_periodic = 0.0
         backoff = Backoff(base=periodic_every, cap=max(periodic_every, 3600.0))
         log.info("worker %s started", name)
@@ -65,7 +64,7 @@ async def run_worker(
                 next_periodic = loop.time() + periodic_every
                 try:
                     await ingest(room, due_only=True)
-                    await asyncio.to_thread(queue_due_digests, room, render, order)
+                    await asyncio.to_thread(queue_due_digests, room, render)
                 except (SQLAlchemyError, OSError) as exc:
                     error = one_line(exc)
                     if backoff.failed(loop.time(), error):

@@ -1,9 +1,15 @@
-"""Digest composition, pure: (subscriber, new articles) -> Digest | None.
+"""Digest composition, pure: (reader, articles, window) -> Digest | None.
 
-Articles are grouped by topic, leadership first then catalog order; an article that matches
-several subscribed topics appears once, under the first, and shows every topic and leader
-that matched. Articles that match only a followed leader form the leaders' section. At most
-`max_per_topic` items per section, the rest counted as "and N more". Nothing new: no digest.
+What is news: an article first seen since the reader's last digest, whose publication time
+(or, undated, the time it was first seen) is within the window (`not_before`, from
+DIGEST_MAX_AGE). A source polled for the first time fills the archive quietly: its old items
+are stored and searchable but never presented as today's news.
+
+Every choice has its place: one section per subscribed topic and per followed leader that has
+news, topics in catalog order, then leaders in catalog order. An article that belongs to
+several of the reader's sections is shown in full in the first and as a one-line reference in
+the others. Newest first, undated items last, so an undated item never leads a section. At
+most `max_per_section` items per section; the rest are counted and reached page by page.
 """
 
 from __future__ import annotations
@@ -14,8 +20,19 @@ from datetime import UTC, date, datetime
 
 from digests.reading import ArticleView
 
-LEADERS_SECTION = "leaders"
+LEADER_PREFIX = "leader:"
+FORMATS = ("full", "compact")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def leader_section(slug: str) -> str:
+    """The key of a followed leader's section."""
+    return LEADER_PREFIX + slug
+
+
+def section_leader(key: str) -> str | None:
+    """The leader a section key names, or None for a topic's section."""
+    return key[len(LEADER_PREFIX) :] if key.startswith(LEADER_PREFIX) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +44,7 @@ class Reader:
     timezone: str
     topics: frozenset[str]
     leaders: frozenset[str]
+    format: str = "full"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +52,13 @@ class DigestItem:
     article: ArticleView
     topics: tuple[str, ...]  # the reader's topics this article matched
     leaders: tuple[str, ...]  # the reader's leaders this article matched
+    # The section where the article is shown in full, when this is only a reference to it.
+    full_in: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DigestSection:
-    key: str  # a topic slug, or LEADERS_SECTION
+    key: str  # a topic slug, or `leader_section(slug)`
     items: tuple[DigestItem, ...]
     more: int  # matching articles not shown
 
@@ -48,23 +68,61 @@ class Digest:
     reader: Reader
     day: date
     sections: tuple[DigestSection, ...]
+    # The window of first-seen times it covers, so that "more" can page through a section.
+    since: datetime | None = None
+    until: datetime | None = None
 
     @property
     def article_ids(self) -> list[int]:
-        return [i.article.id for s in self.sections for i in s.items]
+        return list(dict.fromkeys(i.article.id for s in self.sections for i in s.items))
 
     @property
     def total(self) -> int:
-        return sum(len(s.items) + s.more for s in self.sections)
+        """Distinct articles shown, plus those counted as more."""
+        return len(self.article_ids) + sum(s.more for s in self.sections)
 
 
-def section_order(topic_order: Sequence[str], first: str = "leadership") -> list[str]:
-    return [first, *[t for t in topic_order if t != first]]
+def news_time(article: ArticleView) -> datetime:
+    """When the article was news: its publication time, never later than when it was first
+    seen (a date in the future is a source's mistake); undated, when it was first seen."""
+    seen = article.first_seen_at or _EPOCH
+    if article.published_at is None:
+        return seen
+    return min(article.published_at, seen)
 
 
-def newest_first(article: ArticleView) -> tuple[float, int]:
-    moment = article.published_at or article.first_seen_at or _EPOCH
-    return (-moment.timestamp(), -article.id)
+def newest_first(article: ArticleView) -> tuple[bool, float, int]:
+    """Sort key: dated articles newest first, then undated ones (newest seen first)."""
+    return (article.published_at is None, -news_time(article).timestamp(), -article.id)
+
+
+def is_news(article: ArticleView, not_before: datetime | None) -> bool:
+    return not_before is None or news_time(article) >= not_before
+
+
+def section_keys(
+    reader: Reader, topic_order: Sequence[str], leader_order: Sequence[str] = ()
+) -> list[str]:
+    """The reader's sections in order: topics as the catalog lists them (unknown ones after),
+    then leaders likewise."""
+    topics = [t for t in topic_order if t in reader.topics]
+    topics += sorted(reader.topics - set(topics))
+    leaders = [x for x in leader_order if x in reader.leaders]
+    leaders += sorted(reader.leaders - set(leaders))
+    return topics + [leader_section(x) for x in leaders]
+
+
+def in_section(article: ArticleView, key: str) -> bool:
+    leader = section_leader(key)
+    return leader in article.leaders if leader else key in article.topics
+
+
+def section_articles(
+    articles: Sequence[ArticleView], key: str, not_before: datetime | None = None
+) -> list[ArticleView]:
+    """A section's articles that are news, newest first (what its pages show)."""
+    mine = [a for a in articles if in_section(a, key) and is_news(a, not_before)]
+    return sorted(mine, key=newest_first)
 
 
 def compose(
@@ -73,31 +131,43 @@ def compose(
     *,
     day: date,
     topic_order: Sequence[str],
+    leader_order: Sequence[str] = (),
     max_per_topic: int = 5,
     presorted: bool = False,
+    not_before: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Digest | None:
     """The reader's digest of `articles` (already limited to what is new for them; with
-    `presorted`, already newest first)."""
-    order = section_order(topic_order)
-    buckets: dict[str, list[DigestItem]] = {}
-    for article in articles if presorted else sorted(articles, key=newest_first):
-        shared = reader.topics.intersection(article.topics)
-        followed = reader.leaders.intersection(article.leaders)
-        if not shared and not followed:
+    `presorted`, already newest first). Articles published before `not_before` are not news."""
+    ordered = articles if presorted else sorted(articles, key=newest_first)
+    news = [a for a in ordered if is_news(a, not_before)]
+    keys = section_keys(reader, topic_order, leader_order)
+    buckets: dict[str, list[ArticleView]] = {k: [] for k in keys}
+    for article in news:
+        for key in keys:
+            if in_section(article, key):
+                buckets[key].append(article)
+    shown_in: dict[int, str] = {}
+    sections = []
+    for key in keys:
+        bucket = buckets[key]
+        if not bucket:
             continue
-        topics = tuple(t for t in order if t in shared)
-        leaders = tuple(sorted(followed))
-        key = topics[0] if topics else LEADERS_SECTION
-        buckets.setdefault(key, []).append(DigestItem(article, topics, leaders))
-    if not buckets:
+        items = []
+        for article in bucket[:max_per_topic]:
+            full_in = shown_in.setdefault(article.id, key)
+            items.append(
+                DigestItem(
+                    article,
+                    topics=tuple(t for t in keys if t in article.topics),
+                    leaders=tuple(
+                        x for x in (section_leader(k) for k in keys) if x and x in article.leaders
+                    ),
+                    full_in=None if full_in == key else full_in,
+                )
+            )
+        sections.append(DigestSection(key, tuple(items), max(0, len(bucket) - max_per_topic)))
+    if not sections:
         return None
-    keys = [k for k in order if k in buckets]
-    if LEADERS_SECTION in buckets:
-        keys.append(LEADERS_SECTION)
-    # Subscribed topics unknown to the catalog order still show, after the known ones.
-    keys += sorted(k for k in buckets if k not in keys)
-    sections = tuple(
-        DigestSection(k, tuple(buckets[k][:max_per_topic]), max(0, len(buckets[k]) - max_per_topic))
-        for k in keys
-    )
-    return Digest(reader=reader, day=day, sections=sections)
+    return Digest(reader=reader, day=day, sections=tuple(sections), since=since, until=until)

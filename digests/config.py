@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=30.0, gt=0, le=1000, allow_inf_nan=False)
     send_connections: int = Field(default=8, ge=1, le=1000)
     digest_max_per_topic: int = Field(default=5, ge=1, le=50)
+    # Hours: an article published (or, undated, first seen) longer ago is not news for a digest.
+    digest_max_age: float = Field(default=48.0, ge=1, le=24 * 30, allow_inf_nan=False)
     http_timeout: float = Field(default=20.0, ge=0.5, le=300, allow_inf_nan=False)
     http_max_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
     user_agent: str = "mohbot/0.1 (+https://github.com/mohbot; news digest bot)"

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from digests.config import Settings
+from digests.messages import Buttons, MessagePart
 from digests.ratelimit import LocalGate, RateGate
 from digests.services import Newsroom
 from digests.store.db import session_scope
@@ -58,8 +59,8 @@ class _Withdrawn(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: int, text: str) -> int:
-        """Send one HTML message; returns Telegram's message id."""
+    async def send(self, chat_id: int, text: str, buttons: Buttons = ()) -> int:
+        """Send one HTML message (with inline buttons, if any); returns its message id."""
         ...
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
@@ -240,10 +241,12 @@ class DeliveryEngine:
             await asyncio.sleep(wait)
 
     async def _send_part(self, row: Delivery, index: int) -> int:
-        if row.broadcast_id is not None and row.parts and row.parts[0].startswith("copy:"):
-            _, from_chat, message_id = row.parts[0].split(":")
+        first = row.parts[0] if row.parts else None
+        if row.broadcast_id is not None and isinstance(first, str) and first.startswith("copy:"):
+            _, from_chat, message_id = first.split(":")
             return await self.sender.copy(row.chat_id, int(from_chat), int(message_id))
-        return await self.sender.send(row.chat_id, row.parts[index])
+        part = MessagePart.from_json(row.parts[index])
+        return await self.sender.send(row.chat_id, part.text, part.buttons)
 
     def _backoff(self, attempts: int) -> timedelta:
         seconds = min(self.policy.backoff_max, self.policy.backoff_initial * 2 ** (attempts - 1))

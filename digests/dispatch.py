@@ -17,8 +17,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digests.compose import Digest, Reader, compose, newest_first
+from digests.compose import Digest, Reader, compose, newest_first, section_articles
 from digests.locks import exclusive
+from digests.messages import MessagePart
 from digests.reading import ArticleView, article_view
 from digests.schedule import local_day, next_occurrence
 from digests.services import Newsroom
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=7)
 # Rendering is the bot's job: a digest in, the message parts (HTML, split) out.
-Renderer = Callable[[Digest], list[str]]
+Renderer = Callable[[Digest], list[MessagePart]]
 
 
 @dataclass(slots=True)
@@ -70,7 +71,29 @@ def reader_of(subscriber: Subscriber) -> Reader:
         timezone=subscriber.timezone,
         topics=frozenset(s.key for s in subs if s.kind is SubscriptionKind.TOPIC),
         leaders=frozenset(s.key for s in subs if s.kind is SubscriptionKind.LEADER),
+        format=subscriber.digest_format,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How digests are laid out: the catalog's order of topics and leaders, items per section,
+    and how old news may be (DIGEST_MAX_AGE)."""
+
+    topic_order: Sequence[str]
+    leader_order: Sequence[str] = ()
+    max_per_section: int = 5
+    max_age: timedelta = timedelta(hours=48)
+
+    @classmethod
+    def of(cls, room: Newsroom) -> Layout:
+        catalog, settings = room.catalog, room.settings
+        return cls(
+            topic_order=[t.slug for t in catalog.topics] if catalog else [],
+            leader_order=[x.slug for x in catalog.leaders] if catalog else [],
+            max_per_section=settings.digest_max_per_topic,
+            max_age=timedelta(hours=settings.digest_max_age),
+        )
 
 
 def window_start(subscriber: Subscriber | Due, now: datetime) -> datetime:
@@ -92,26 +115,25 @@ def compose_for(
     since: datetime,
     articles: Sequence[ArticleView],
     now: datetime,
-    topic_order: Sequence[str],
-    max_per_topic: int,
+    layout: Layout,
 ) -> Digest | None:
     mine = [a for a in articles if a.first_seen_at > since]
     return compose(
         reader,
         mine,
         day=local_day(now, reader.timezone),
-        topic_order=topic_order,
-        max_per_topic=max_per_topic,
+        topic_order=layout.topic_order,
+        leader_order=layout.leader_order,
+        max_per_topic=layout.max_per_section,
         presorted=True,
+        not_before=now - layout.max_age,
+        since=since,
+        until=now,
     )
 
 
 def queue_due_digests(
-    room: Newsroom,
-    render: Renderer,
-    topic_order: Sequence[str],
-    *,
-    limit: int = 5000,
+    room: Newsroom, render: Renderer, layout: Layout | None = None, *, limit: int = 5000
 ) -> DispatchReport:
     """Queue the digest of every subscriber whose digest time has come, in batches of `limit`.
     With several processes, one does it and the others skip (an advisory lock)."""
@@ -121,9 +143,9 @@ def queue_due_digests(
         report = DispatchReport()
         # Readers with the same topics, leaders, language, zone and window get the same
         # digest: it is composed and rendered once for the whole run.
-        rendered: dict[tuple[object, ...], tuple[Digest | None, list[str]]] = {}
+        rendered: dict[tuple[object, ...], tuple[Digest | None, list[str | dict[str, object]]]] = {}
         while True:
-            batch = _queue_batch(room, render, topic_order, limit, rendered)
+            batch = _queue_batch(room, render, layout or Layout.of(room), limit, rendered)
             report.due += batch.due
             report.queued += batch.queued
             report.empty += batch.empty
@@ -147,6 +169,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
             Subscriber.id,
             Subscriber.chat_id,
             Subscriber.language,
+            Subscriber.digest_format,
             Subscriber.timezone,
             Subscriber.digest_time,
             Subscriber.last_digest_at,
@@ -179,6 +202,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
             reader=Reader(
                 chat_id=r.chat_id,
                 language=r.language,
+                format=r.digest_format,
                 timezone=r.timezone,
                 topics=frozenset(topics.get(r.id, ())),
                 leaders=frozenset(leaders.get(r.id, ())),
@@ -191,13 +215,12 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
 def _queue_batch(
     room: Newsroom,
     render: Renderer,
-    topic_order: Sequence[str],
+    layout: Layout,
     limit: int,
-    rendered: dict[tuple[object, ...], tuple[Digest | None, list[str]]],
+    rendered: dict[tuple[object, ...], tuple[Digest | None, list[str | dict[str, object]]]],
 ) -> DispatchReport:
     report = DispatchReport()
     now = room.clock.now()
-    max_per_topic = room.settings.digest_max_per_topic
     with session_scope(room.sessions) as session:
         due = _due(session, now, limit)
         report.due = len(due)
@@ -225,10 +248,11 @@ def _queue_batch(
             update["last_digest_date"], update["last_digest_at"] = day, now
             reader = subscriber.reader
             window = window_start(subscriber, now)
-            key = (reader.topics, reader.leaders, reader.language, reader.timezone, window, day)
+            key = (reader, window, day)
             if key not in rendered:
-                digest = compose_for(reader, window, articles, now, topic_order, max_per_topic)
-                rendered[key] = (digest, render(digest) if digest else [])
+                digest = compose_for(reader, window, articles, now, layout)
+                parts = [p.to_json() for p in render(digest)] if digest else []
+                rendered[key] = (digest, parts)
             digest, parts = rendered[key]
             if digest is None:
                 report.empty += 1
@@ -254,7 +278,7 @@ def _queue_batch(
     return report
 
 
-def digest_now(room: Newsroom, chat_id: int, topic_order: Sequence[str]) -> Digest | None:
+def digest_now(room: Newsroom, chat_id: int, layout: Layout | None = None) -> Digest | None:
     """The chat's digest of what is new since its last scheduled one, without counting as it."""
     now = room.clock.now()
     with session_scope(room.sessions) as session:
@@ -263,11 +287,35 @@ def digest_now(room: Newsroom, chat_id: int, topic_order: Sequence[str]) -> Dige
             return None
         since = window_start(subscriber, now)
         articles = new_articles(session, since, now)
-        return compose_for(
-            reader_of(subscriber),
-            since,
-            articles,
-            now,
-            topic_order,
-            room.settings.digest_max_per_topic,
-        )
+        return compose_for(reader_of(subscriber), since, articles, now, layout or Layout.of(room))
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPage:
+    """A page of one section of a digest (its "more" button): the reader, the page's
+    articles, and how many the section holds in all."""
+
+    reader: Reader
+    articles: list[ArticleView]
+    total: int
+    offset: int
+
+
+def section_page(
+    room: Newsroom,
+    chat_id: int,
+    key: str,
+    since: datetime,
+    until: datetime,
+    offset: int,
+    size: int = 10,
+) -> SectionPage | None:
+    """The articles of section `key` of the digest that covered (since, until], from
+    `offset` on: the same rule as the digest itself, so the pages continue it exactly."""
+    layout = Layout.of(room)
+    with session_scope(room.sessions) as session:
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        if subscriber is None:
+            return None
+        news = section_articles(new_articles(session, since, until), key, until - layout.max_age)
+        return SectionPage(reader_of(subscriber), news[offset : offset + size], len(news), offset)

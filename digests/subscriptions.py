@@ -4,8 +4,9 @@ forget a chat. Each function is one unit of work; callers get plain `SubscriberV
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 
+from digests.compose import FORMATS
 from digests.schedule import next_occurrence
 from digests.services import Newsroom
 from digests.store.db import session_scope
@@ -34,6 +35,9 @@ class SubscriberView:
     digest_time: time
     paused: bool
     active: bool
+    digest_format: str
+    last_digest_at: datetime | None
+    next_digest_at: datetime | None
     topics: tuple[str, ...]
     leaders: tuple[str, ...]
 
@@ -48,6 +52,9 @@ def _view(subscriber: Subscriber) -> SubscriberView:
         digest_time=subscriber.digest_time,
         paused=subscriber.paused,
         active=subscriber.active,
+        digest_format=subscriber.digest_format,
+        last_digest_at=subscriber.last_digest_at,
+        next_digest_at=subscriber.next_digest_at,
         topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
         leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
     )
@@ -163,6 +170,13 @@ def set_language(room: Newsroom, chat_id: int, language: str) -> SubscriberView:
     if language not in LANGUAGES:
         raise SubscriptionError("bad_language")
     return _change(room, chat_id, _setter("language", language))[0]
+
+
+def set_format(room: Newsroom, chat_id: int, digest_format: str) -> SubscriberView:
+    """The digest's layout: "full" (title, outlet, time, a line of the lead) or "compact"."""
+    if digest_format not in FORMATS:
+        raise SubscriptionError("bad_format")
+    return _change(room, chat_id, _setter("digest_format", digest_format))[0]
 
 
 def set_digest_time(room: Newsroom, chat_id: int, at: time) -> SubscriberView:

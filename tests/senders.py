@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from digests.delivery import Blocked
+from digests.messages import Buttons
 
 
 class ScriptedSender:
@@ -16,7 +17,7 @@ class ScriptedSender:
         self.sent: list[tuple[int, str]] = []
         self.next_id = 1
 
-    async def send(self, chat_id: int, text: str) -> int:
+    async def send(self, chat_id: int, text: str, buttons: Buttons = ()) -> int:
         await asyncio.sleep(0)
         script = self.faults.get(chat_id)
         if script:

@@ -50,12 +50,21 @@ async def test_one_digest_at_seven_with_exactly_the_new_items(
         await bot.tg.wait_for(lambda: True)
         clock.advance(timedelta(minutes=1))  # 07:00
         (digest,) = (await bot.tg.wait_for_messages(1, count + 1))[count:]
-        assert digest.text.startswith("📰 Bản tin Bộ Y tế — 05/03/2026")
+        assert digest.text.startswith("📰 BẢN TIN BỘ Y TẾ\nThứ Năm, 05/03/2026 · 3 tin mới")
         assert "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban" in digest.text
         assert "Ngộ độc thực phẩm sau bữa cưới ở Hà Giang" in digest.text
         assert "Nguyễn Tri Thức dự hội thảo" in digest.text
         assert "Sốt xuất huyết" not in digest.text
-        assert digest.text.index("Hoạt động lãnh đạo Bộ") < digest.text.index("An toàn thực phẩm")
+        headings = [line for line in digest.text.split("\n") if line.startswith("▌")]
+        # Every choice has its section: two topics and the followed leader.
+        assert headings == [
+            "▌HOẠT ĐỘNG LÃNH ĐẠO BỘ",
+            "▌AN TOÀN THỰC PHẨM",
+            "▌THỨ TRƯỞNG NGUYỄN TRI THỨC",
+        ]
+        # The leader's item is in full once, under leadership, and referenced in its section.
+        assert digest.text.count("Nguyễn Tri Thức dự hội thảo") == 2
+        assert "Nguyễn Tri Thức dự hội thảo về ung thư ↑ Hoạt động lãnh đạo Bộ" in digest.text
         assert parse_html(digest.raw) == digest.text
 
         # Later ticks the same day send nothing more.
@@ -72,7 +81,7 @@ async def test_one_digest_at_seven_with_exactly_the_new_items(
         (second,) = (await bot.tg.wait_for_messages(1, count + 2))[count + 1 :]
         assert "An toàn thực phẩm trong mùa lễ hội" in second.text
         assert "Ngộ độc thực phẩm sau bữa cưới" not in second.text
-        assert second.text.startswith("📰 Bản tin Bộ Y tế — 06/03/2026")
+        assert second.text.startswith("📰 BẢN TIN BỘ Y TẾ\nThứ Sáu, 06/03/2026 · 1 tin mới")
 
 
 async def test_each_time_zone_at_its_own_seven(
@@ -95,7 +104,7 @@ async def test_each_time_zone_at_its_own_seven(
         assert len(bot.tg.messages_to(3)) == before[3]
         clock.set(datetime(2026, 3, 5, 6, 0, tzinfo=UTC))  # 07:00 Paris
         (paris,) = (await bot.tg.wait_for_messages(3, before[3] + 1))[before[3] :]
-        assert "Ministry of Health briefing" in paris.text and "WHO" in paris.text
+        assert "MINISTRY OF HEALTH BRIEFING" in paris.text and "WHO" in paris.text
 
 
 async def test_missed_while_stopped_is_sent_once_on_start(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from digests.compose import LEADERS_SECTION, Reader, compose
+from digests.compose import Reader, compose, leader_section
 from digests.reading import ArticleView
 from digests.schedule import local_day, next_occurrence
 
@@ -12,15 +12,19 @@ T0 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 
 
 def article(
-    i: int, topics: tuple[str, ...] = (), leaders: tuple[str, ...] = (), hours: int = 0
+    i: int,
+    topics: tuple[str, ...] = (),
+    leaders: tuple[str, ...] = (),
+    hours: float = 0,
+    dated: bool = True,
 ) -> ArticleView:
     return ArticleView(
         id=i,
         title=f"Bài {i}",
         url=f"https://moh.gov.vn/{i}",
-        published_at=T0 - timedelta(hours=hours),
+        published_at=T0 - timedelta(hours=hours) if dated else None,
         published_has_time=True,
-        first_seen_at=T0,
+        first_seen_at=T0 - timedelta(hours=hours) if not dated else T0,
         summary="",
         section=None,
         topics=topics,
@@ -35,26 +39,90 @@ READER = Reader(
     topics=frozenset({"leadership", "food-safety"}),
     leaders=frozenset({"dao-hong-lan"}),
 )
-ORDER = ["digital-transformation", "food-safety", "leadership", "disease-control"]
+ORDER = ["leadership", "digital-transformation", "food-safety", "disease-control"]
+LEADERS = ["dao-hong-lan", "do-xuan-tuyen"]
 
 
-def test_leadership_first_each_article_once_with_what_matched() -> None:
+def test_every_choice_has_a_section_and_each_article_is_in_full_once() -> None:
     articles = [
         article(1, ("food-safety",), hours=1),
         article(2, ("food-safety", "leadership"), ("dao-hong-lan",), hours=2),
         article(3, ("disease-control",), ("dao-hong-lan",), hours=3),
         article(4, ("disease-control",), hours=4),  # nothing this reader follows
     ]
-    digest = compose(READER, articles, day=date(2026, 3, 5), topic_order=ORDER)
+    digest = compose(
+        READER, articles, day=date(2026, 3, 5), topic_order=ORDER, leader_order=LEADERS
+    )
     assert digest is not None
-    assert [s.key for s in digest.sections] == ["leadership", "food-safety", LEADERS_SECTION]
-    leadership, food, leaders = digest.sections
-    assert [i.article.id for i in leadership.items] == [2]
+    keys = [s.key for s in digest.sections]
+    assert keys == ["leadership", "food-safety", leader_section("dao-hong-lan")]
+    leadership, food, leader = digest.sections
+    assert [(i.article.id, i.full_in) for i in leadership.items] == [(2, None)]
     assert leadership.items[0].topics == ("leadership", "food-safety")
     assert leadership.items[0].leaders == ("dao-hong-lan",)
-    assert [i.article.id for i in food.items] == [1]
-    assert [i.article.id for i in leaders.items] == [3]
+    # Article 2 is also food safety and Đào Hồng Lan's: one-line references there.
+    assert [(i.article.id, i.full_in) for i in food.items] == [(1, None), (2, "leadership")]
+    assert [(i.article.id, i.full_in) for i in leader.items] == [(2, "leadership"), (3, None)]
     assert sorted(digest.article_ids) == [1, 2, 3]
+    assert digest.total == 3
+
+
+def test_five_topics_and_a_leader_give_six_sections() -> None:
+    topics = ("leadership", "digital-transformation", "food-safety", "disease-control", "x")
+    reader = Reader(1, "vi", "Asia/Ho_Chi_Minh", frozenset(topics), frozenset({"do-xuan-tuyen"}))
+    # One article touching everything, and one per topic: nothing may be folded away.
+    articles = [article(0, topics, ("do-xuan-tuyen",), hours=0)] + [
+        article(i + 1, (t,), hours=i + 1) for i, t in enumerate(topics)
+    ]
+    digest = compose(
+        reader, articles, day=date(2026, 3, 5), topic_order=ORDER, leader_order=LEADERS
+    )
+    assert digest is not None
+    assert [s.key for s in digest.sections] == [*ORDER, "x", leader_section("do-xuan-tuyen")]
+    full = [i.article.id for s in digest.sections for i in s.items if i.full_in is None]
+    assert sorted(full) == [0, 1, 2, 3, 4, 5]  # each article in full exactly once
+
+
+def test_old_news_is_not_news_and_undated_never_leads() -> None:
+    not_before = T0 - timedelta(hours=48)
+    articles = [
+        article(1, ("food-safety",), hours=2),
+        article(2, ("food-safety",), hours=24 * 365 * 5),  # published five years ago
+        article(3, ("food-safety",), hours=0.5, dated=False),  # undated, seen just now
+        article(4, ("food-safety",), hours=60, dated=False),  # undated, seen 60 h ago
+        article(5, ("food-safety",), hours=47),
+    ]
+    digest = compose(
+        READER, articles, day=date(2026, 3, 5), topic_order=ORDER, not_before=not_before
+    )
+    assert digest is not None
+    (food,) = digest.sections
+    assert [i.article.id for i in food.items] == [1, 5, 3]  # undated last, old ones gone
+
+
+def test_a_date_in_the_future_counts_as_when_it_was_seen() -> None:
+    future = article(1, ("food-safety",))
+    future = ArticleView(**{**future.__dict__}) if hasattr(future, "__dict__") else future
+    ahead = ArticleView(
+        id=9,
+        title="Sai ngày",
+        url=None,
+        published_at=T0 + timedelta(days=30),
+        published_has_time=True,
+        first_seen_at=T0,
+        summary="",
+        section=None,
+        topics=("food-safety",),
+        leaders=(),
+    )
+    digest = compose(
+        READER,
+        [article(1, ("food-safety",), hours=1), ahead],
+        day=date(2026, 3, 5),
+        topic_order=ORDER,
+    )
+    assert digest is not None
+    assert [i.article.id for i in digest.sections[0].items] == [9, 1]
 
 
 def test_at_most_n_per_topic_newest_first_and_the_rest_counted() -> None:

@@ -13,9 +13,9 @@ from xml.sax.saxutils import escape as xml_escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import TELEGRAM_LIMIT, render_digest, split_message
+from bot.render import TELEGRAM_LIMIT, render_digest
 from bot.texts import Texts
-from digests.compose import Digest, DigestItem, DigestSection, Reader
+from digests.compose import Reader, compose
 from digests.ingest import bounds, portal
 from digests.ingest.feeds import FeedError, parse_feed
 from digests.ingest.pages import PageParseError, parse_page
@@ -189,7 +189,7 @@ def test_any_json_as_a_portal_answer(data: object) -> None:
     _checked([item])
 
 
-def _article(i: int, title: str, summary: str, url: str) -> ArticleView:
+def _article(i: int, title: str, summary: str, url: str, topics: tuple[str, ...]) -> ArticleView:
     return ArticleView(
         id=i,
         title=title,
@@ -199,34 +199,48 @@ def _article(i: int, title: str, summary: str, url: str) -> ArticleView:
         first_seen_at=datetime(2026, 3, 5, tzinfo=UTC),
         summary=summary,
         section=None,
-        topics=("leadership",),
-        leaders=(),
+        topics=topics,
+        leaders=("dao-hong-lan",) if i % 4 == 0 else (),
     )
 
 
 TEXTS = Texts.load()
+TOPICS = ("leadership", "food-safety", "disease-control")
 
 
 @FUZZ
 @given(
-    st.lists(st.tuples(st.one_of(hostile_text, long_text), hostile_text, hostile_text), max_size=8),
+    st.lists(
+        st.tuples(
+            st.one_of(hostile_text, long_text),
+            hostile_text,
+            hostile_text,
+            st.lists(st.sampled_from(TOPICS), min_size=1, max_size=3, unique=True),
+        ),
+        max_size=40,
+    ),
     st.sampled_from(["vi", "en"]),
-    st.integers(0, 50),
+    st.sampled_from(["full", "compact"]),
 )
 def test_every_rendered_message_is_valid_telegram_html(
-    articles: list[tuple[str, str, str]], language: str, more: int
+    articles: list[tuple[str, str, str, list[str]]], language: str, layout: str
 ) -> None:
-    reader = Reader(1, language, "Asia/Ho_Chi_Minh", frozenset({"leadership"}), frozenset())
-    items = tuple(
-        DigestItem(_article(i, t or "x", s, u), ("leadership",), ())
-        for i, (t, s, u) in enumerate(articles)
+    """Whatever the text: valid Telegram HTML, within the limit, only http(s) links, and every
+    message after the first starts with a section heading (never inside an item)."""
+    reader = Reader(
+        1, language, "Asia/Ho_Chi_Minh", frozenset(TOPICS), frozenset({"dao-hong-lan"}), layout
     )
-    digest = Digest(reader, date(2026, 3, 5), (DigestSection("leadership", items, more),))
-    text = render_digest(
-        digest, TEXTS, lambda key, _lang: key, lambda item, _lang: list(item.topics)
-    )
-    for part in split_message(text):
-        visible = parse_html(part)  # raises EntityError as Telegram would refuse it
+    views = [
+        _article(i, t or "x", s, u, tuple(topics)) for i, (t, s, u, topics) in enumerate(articles)
+    ]
+    digest = compose(reader, views, day=date(2026, 3, 5), topic_order=TOPICS, max_per_topic=12)
+    if digest is None:
+        return
+    parts = render_digest(digest, TEXTS, lambda key, _lang: key, lambda names, _l: ",".join(names))
+    for index, part in enumerate(parts):
+        visible = parse_html(part.text)  # raises EntityError as Telegram would refuse it
         assert utf16_len(visible) <= TELEGRAM_LIMIT
-        for href in re.findall(r'href="([^"]*)"', part):
+        for href in re.findall(r'href="([^"]*)"', part.text):
             assert href.startswith(("http://", "https://"))
+        first_line = part.text.split("\n", 1)[0]
+        assert first_line.startswith("📰" if index == 0 else "▌"), first_line

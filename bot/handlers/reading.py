@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext, argument_text, call, language_of, reply
+from bot.handlers import errors
+from bot.keyboards import CallbackData, MorePage, markup_of
 from bot.names import topic_name
-from bot.render import article_lines
+from bot.render import Section, article_block, pack
+from bot.texts import Html, Texts
 from digests import reading, subscriptions
 from digests.reading import ArticleView
+from digests.text import truncate
 
 DEFAULT_LATEST = 5
 
 
 def render_articles(
     context: BotContext, header: str, articles: list[ArticleView], language: str, zone: str
-) -> str:
+) -> list[str]:
+    """Articles as messages that never break inside an article; a message that goes on
+    repeats the header, marked as continued."""
     texts = context.services.texts
-    lines = [header, ""]
-    for article in articles:
-        lines += article_lines(
-            article.title,
-            article.url,
-            article.published_at,
-            article.published_has_time,
-            article.summary,
-            zone,
-            texts.get(language, "undated"),
-        )
-        lines.append("")
-    return "\n".join(lines).strip()
+    undated = texts.get(language, "undated")
+    blocks = [article_block(a, zone, undated) for a in articles]
+    return pack(
+        "",
+        [Section(header, blocks)],
+        lambda heading: texts.get(language, "continued", heading=Html(heading)),
+    )
+
+
+async def _send_all(update: Update, context: BotContext, parts: list[str]) -> None:
+    for part in parts:
+        await reply(update, context, part)
 
 
 async def _zone(update: Update, context: BotContext) -> str:
@@ -70,17 +78,26 @@ async def latest(update: Update, context: BotContext) -> None:
         await reply(update, context, services.texts.get(language, "latest_empty", topic=suffix))
         return
     header = services.texts.get(language, "latest_header", topic=suffix)
-    await reply(
-        update,
-        context,
-        render_articles(context, header, articles, language, await _zone(update, context)),
-    )
+    zone = await _zone(update, context)
+    await _send_all(update, context, render_articles(context, header, articles, language, zone))
 
 
 async def search(update: Update, context: BotContext) -> None:
+    await _answer_search(update, context, argument_text(context))
+
+
+async def search_text(update: Update, context: BotContext) -> None:
+    """Plain text in a private chat is a search, with a one-line hint (groups: ignored)."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await _answer_search(update, context, message.text.strip()[:200], hint=True)
+
+
+async def _answer_search(
+    update: Update, context: BotContext, query: str, hint: bool = False
+) -> None:
     services = context.services
     language = await language_of(update, context)
-    query = argument_text(context)
     if not query:
         await reply(update, context, services.texts.get(language, "usage_search"))
         return
@@ -89,27 +106,102 @@ async def search(update: Update, context: BotContext) -> None:
         await reply(update, context, services.texts.get(language, "search_empty", query=query))
         return
     header = services.texts.get(language, "search_header", query=query, count=len(articles))
-    await reply(
-        update,
-        context,
-        render_articles(context, header, articles, language, await _zone(update, context)),
-    )
+    if hint:
+        header += "\n" + services.texts.get(language, "search_hint", query=query)
+    zone = await _zone(update, context)
+    await _send_all(update, context, render_articles(context, header, articles, language, zone))
 
 
 async def digest(update: Update, context: BotContext) -> None:
     """/digest: what is new since the last scheduled digest, now (it does not replace it)."""
-    from bot.jobs import digest_renderer, topic_order
+    from bot.jobs import digest_renderer
     from digests.dispatch import digest_now
 
     services = context.services
     language = await language_of(update, context)
     chat = update.effective_chat
     assert chat is not None
-    result = await call(digest_now, services.newsroom, chat.id, topic_order(services))
-    if result is None:
-        view = await call(subscriptions.get, services.newsroom, chat.id)
-        key = "not_registered" if view is None else "digest_empty"
-        await reply(update, context, services.texts.get(language, key))
+    result = await call(digest_now, services.newsroom, chat.id)
+    view = await call(subscriptions.get, services.newsroom, chat.id)
+    if view is None:
+        await reply(update, context, services.texts.get(language, "not_registered"))
         return
-    for part in digest_renderer(services)(result):
-        await reply(update, context, part)
+    texts = services.texts
+    since = _moment(texts, view.last_digest_at, view.timezone, language)
+    if result is None:
+        following = _moment(texts, view.next_digest_at, view.timezone, language)
+        text = texts.get(language, "digest_nothing_new", since=since or "—", next=following or "—")
+        await reply(update, context, text)
+        return
+    max_age = f"{services.newsroom.settings.digest_max_age:g}"
+    covers = (
+        texts.get(language, "digest_covers", since=since)
+        if since
+        else texts.get(language, "digest_covers_first", max_age=max_age)
+    )
+    for part in digest_renderer(services)(result, note=covers):
+        await reply(update, context, part.text, markup_of(part))
+
+
+def _moment(texts: Texts, moment: datetime | None, zone: str, language: str) -> str | None:
+    """'07:00 Thứ Hai 30/11' in the reader's zone and language."""
+    if moment is None:
+        return None
+    local = moment.astimezone(ZoneInfo(zone))
+    weekday = texts.get(language, "weekdays").split(",")[local.weekday()]
+    return f"{local:%H:%M} {weekday} {local:%d/%m}"
+
+
+async def on_more(update: Update, context: BotContext, data: CallbackData) -> None:
+    """A digest's "more" button: the next page of that section, as a new message, with a
+    button for the page after it. Everything comes from the button and the database, so it
+    works after a restart."""
+    from bot.jobs import digest_renderer
+    from digests.dispatch import section_page
+
+    query = update.callback_query
+    chat = update.effective_chat
+    page = MorePage.parse(data.argument)
+    if query is None or chat is None or page is None:
+        await errors.expired_button(update, context)
+        return
+    services = context.services
+    await query.answer()
+    found = await call(
+        section_page, services.newsroom, chat.id, page.section, page.since, page.until, page.offset
+    )
+    language = await language_of(update, context)
+    if found is None or not found.articles:
+        await reply(update, context, services.texts.get(language, "more_expired"))
+        return
+    reader = found.reader
+    renderer = digest_renderer(services)
+    title = renderer.section_title(page.section, language)
+    heading = services.texts.get(
+        language,
+        "more_page_header",
+        heading=Html(services.texts.get(language, "digest_section", title=title.upper())),
+        first=found.offset + 1,
+        last=found.offset + len(found.articles),
+        total=found.total,
+    )
+    undated = services.texts.get(language, "undated")
+    blocks = [
+        article_block(a, reader.timezone, undated, compact=reader.format == "compact")
+        for a in found.articles
+    ]
+    parts = pack(
+        "",
+        [Section(heading, blocks)],
+        lambda h: services.texts.get(language, "continued", heading=Html(h)),
+    )
+    markup = None
+    rest = found.total - found.offset - len(found.articles)
+    if rest > 0:
+        following = MorePage(page.section, page.since, page.until, page.offset + len(blocks))
+        label = services.texts.get(language, "more_button", count=rest, title=title)
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(truncate(label, 60), callback_data=following.encode())]]
+        )
+    for index, part in enumerate(parts):
+        await reply(update, context, part, markup if index == len(parts) - 1 else None)

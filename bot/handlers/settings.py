@@ -111,6 +111,36 @@ async def set_language(update: Update, context: BotContext) -> None:
     await reply(update, context, texts.get(wanted, "lang_set"))
 
 
+# What readers may type for each format, in both languages.
+_FORMATS = {
+    "full": "full",
+    "day-du": "full",
+    "đầy-đủ": "full",
+    "compact": "compact",
+    "gon": "compact",
+    "gọn": "compact",
+    "ngan": "compact",
+    "ngắn": "compact",
+}
+
+
+async def set_format(update: Update, context: BotContext) -> None:
+    """/format full|compact: a digest item with its outlet, time and lead, or one line."""
+    texts = context.services.texts
+    language = await language_of(update, context)
+    view = await _current(update, context, language)
+    if view is None:
+        return
+    wanted = _FORMATS.get("-".join(argument_text(context).lower().split()))
+    if wanted is None:
+        await reply(update, context, texts.get(language, "usage_format"))
+        return
+    if not await may_change(update, context, language):
+        return
+    await call(subscriptions.set_format, context.services.newsroom, view.chat_id, wanted)
+    await reply(update, context, texts.get(language, f"format_{wanted}"))
+
+
 async def stop(update: Update, context: BotContext) -> None:
     texts = context.services.texts
     language = await language_of(update, context)

@@ -6,7 +6,7 @@ from telegram import Chat, Update
 
 from bot.context import BotContext, call, language_of, may_change, reply
 from bot.handlers.subscriptions import resolve_and_follow, topics_keyboard
-from bot.names import topic_names
+from bot.names import leader_names, topic_names
 from digests import subscriptions
 from digests.store.models import ChatKind
 
@@ -38,10 +38,19 @@ async def start(update: Update, context: BotContext) -> None:
     texts = services.texts
     if context.args:
         # A deep link's payload: subscribe (or follow) directly.
-        await resolve_and_follow(update, context, " ".join(context.args), language, quiet=False)
+        # A new reader is told once, by the welcome that names what they now have.
+        await resolve_and_follow(
+            update, context, " ".join(context.args), language, quiet=registration.created
+        )
         view = await call(subscriptions.get, services.newsroom, chat.id) or view
     time_text = view.digest_time.strftime("%H:%M")
-    if registration.created:
+    if registration.created and context.args:
+        # Welcomed to what they actually have: the default topic and the link's choice.
+        ordered = [t.slug for t in services.catalog.topics if t.slug in view.topics]
+        chosen = topic_names(services.catalog, ordered, language)
+        chosen += leader_names(services.catalog, view.leaders, language)
+        text = texts.get(language, "welcome_deep_link", time=time_text, topics=", ".join(chosen))
+    elif registration.created:
         leadership = services.catalog.topic(subscriptions.DEFAULT_TOPIC)
         name = topic_names(services.catalog, [leadership.slug], language)[0] if leadership else ""
         text = texts.get(language, "welcome", time=time_text, topic=name)
@@ -60,4 +69,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     at = (view.digest_time if view else context.services.newsroom.settings.digest_time).strftime(
         "%H:%M"
     )
-    await reply(update, context, context.services.texts.get(language, "help", time=at))
+    max_age = f"{context.services.newsroom.settings.digest_max_age:g}"
+    await reply(
+        update, context, context.services.texts.get(language, "help", time=at, max_age=max_age)
+    )

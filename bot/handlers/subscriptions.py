@@ -297,6 +297,7 @@ async def mysubs(update: Update, context: BotContext) -> None:
         time=view.digest_time.strftime("%H:%M"),
         zone=view.timezone,
         language=texts.get(view.language, "language_name"),
+        format=texts.get(language, f"format_name_{view.digest_format}"),
         state=texts.get(language, "state_paused" if view.paused else "state_active"),
     )
     await reply(update, context, text, topics_keyboard(context, view.topics, language))

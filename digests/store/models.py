@@ -194,6 +194,8 @@ class Subscriber(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     digest_time: Mapped[time] = mapped_column(Time, default=time(7, 0))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "full" (linked title, outlet, time, a line of the lead) or "compact" (one line per item).
+    digest_format: Mapped[str] = mapped_column(String(16), default="full")
     # False once Telegram says the bot is blocked, the user deactivated or the bot kicked.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(255))
@@ -295,7 +297,8 @@ class Delivery(Base):
         ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
     )
     # The message parts, already rendered (HTML) and split to Telegram's limit.
-    parts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Each part: HTML text, or {"text", "buttons"} (digests/messages.py).
+    parts: Mapped[list[str | dict[str, object]]] = mapped_column(JSON, default=list)
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

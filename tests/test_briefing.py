@@ -1,0 +1,299 @@
+"""The briefing a reader receives, end to end with real article text (the seed documents):
+only what is news, every chosen topic and leader in its own section, "more" pages that work
+after a restart, messages that never break inside an item, full and compact formats."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from digests.clock import FakeClock
+from digests.config import PROJECT_ROOT, Settings
+from digests.ingest.fetch import Fetcher, FetchPolicy
+from digests.ingest.items import ParsedItem
+from digests.ingest.seeds import parse_seed_dir
+from digests.ingest.service import ingest
+from digests.services import Newsroom
+from digests.store.articles import ArticleRepository
+from digests.store.db import session_scope
+from digests.store.models import Delivery
+from tests.bot_harness import Harness, running_bot
+from tests.fakes.bot_api_server import Sent
+from tests.fakes.tg_html import parse_html
+from tests.feed_server import FeedServer, Route
+
+SEVEN = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi, 5 March
+SEEDS = [i for _path, items in parse_seed_dir(PROJECT_ROOT / "seeds") for i in items]
+HEADING = re.compile(r"^▌")
+
+
+def real_items(count: int, newest: datetime, step: timedelta, tag: str) -> list[ParsedItem]:
+    """`count` items with the seeds' real titles and leads, dated `newest`, `newest - step`, …"""
+    items = []
+    for i in range(count):
+        seed = SEEDS[i % len(SEEDS)]
+        items.append(
+            ParsedItem(
+                title=f"{seed.title} ({tag} {i + 1})",
+                url=f"https://moh.gov.vn/tin/{tag}-{i + 1}",
+                published=None,
+                summary=seed.summary,
+                section="leadership",
+            )
+        )
+        items[-1].published = _when(newest - step * i)
+    return items
+
+
+def _when(moment: datetime):  # type: ignore[no-untyped-def]
+    from digests.dates import When
+
+    return When(moment, True)
+
+
+def store(room: Newsroom, items: list[ParsedItem]) -> None:
+    with session_scope(room.sessions) as session:
+        ArticleRepository(session).upsert(
+            items, source_id=None, now=room.clock.now(), labels=room.labels
+        )
+
+
+def rss(items: list[ParsedItem]) -> bytes:
+    from email.utils import format_datetime
+    from xml.sax.saxutils import escape
+
+    body = "".join(
+        f"<item><title>{escape(i.title)}</title><link>{i.url}</link><guid>{i.url}</guid>"
+        f"<pubDate>{format_datetime(i.published.at)}</pubDate>"  # type: ignore[union-attr]
+        f"<description>{escape(i.summary)}</description></item>"
+        for i in items
+    )
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+    return f"{head}{body}</channel></rss>".encode()
+
+
+async def digest_at_seven(bot: Harness, chat: int, clock: FakeClock) -> list[Sent]:
+    """Move the clock to 07:00 and return the digest's messages to `chat`."""
+    before = len(bot.tg.messages_to(chat))
+    clock.set(SEVEN)
+    await bot.tg.wait_for_messages(chat, before + 1)
+    with session_scope(bot.room.sessions) as session:
+        parts = session.scalar(select(Delivery.parts).where(Delivery.chat_id == chat))
+    assert parts is not None
+    # One message a second to a chat: a long digest takes a while.
+    return (await bot.tg.wait_for_messages(chat, before + len(parts), timeout=30))[before:]
+
+
+def items_of(message: Sent) -> list[str]:
+    return [line for line in message.text.split("\n") if line.startswith("• ")]
+
+
+def assert_never_inside_an_item(parts: list[Sent], first: tuple[str, ...]) -> None:
+    """Every part is valid Telegram HTML and starts with a header or a section heading, and
+    every item line is followed by its own meta line (never cut from its title)."""
+    for index, part in enumerate(parts):
+        assert parse_html(part.raw) == part.text
+        opening = part.text.split("\n", 1)[0]
+        assert opening.startswith(first if index == 0 else ("▌", *first)), opening
+        lines = part.text.split("\n")
+        for number, line in enumerate(lines):
+            if line.startswith("• ") and "↑" not in line:
+                assert number + 1 < len(lines) and lines[number + 1].startswith("  "), line
+
+
+async def test_first_poll_fills_the_archive_quietly(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A source first polled with 200 items, 10 of them within the window: the next digest
+    holds those 10 and nothing older; the older ones are in /latest and /search."""
+    clock.set(SEVEN - timedelta(hours=1))
+    recent = real_items(10, SEVEN - timedelta(hours=2), timedelta(hours=3), "mới")
+    old = real_items(190, SEVEN - timedelta(days=3), timedelta(days=5), "cũ")
+    settings = settings.model_copy(update={"digest_max_per_topic": 20})
+    async with FeedServer() as server:
+        url = server.add("/moh.rss", Route(body=rss(recent + old)))
+        settings.sources_file.write_text(
+            f'[[source]]\nname = "moh"\nkind = "rss"\nurl = "{url}"\nsection = "leadership"\n'
+        )
+        async with running_bot(settings, newsroom) as bot:
+            bot.tg.user(1)
+            await bot.say(1, "/start")
+            (report,) = await ingest(newsroom, fetcher=Fetcher(FetchPolicy(timeout=5)))
+            assert report.new == 200
+            parts = await digest_at_seven(bot, 1, clock)
+            shown = [line for part in parts for line in items_of(part)]
+            assert len(shown) == 10
+            text = "\n".join(p.text for p in parts)
+            assert all(i.title in text for i in recent)
+            assert "(cũ " not in text
+            assert "10 tin mới" in parts[0].text
+            (latest,) = await bot.say(1, "/latest 11")
+            assert "(cũ 1)" in latest.text  # archived, not lost
+
+
+async def test_every_choice_in_its_own_section(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """Five topics and one leader, news touching all six: six sections, each article in full
+    once (and a one-line reference wherever else it belongs)."""
+    clock.set(SEVEN - timedelta(hours=1))
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(2)
+        await bot.say(2, "/start")
+        for topic in ("an toan thuc pham", "chuyen doi so", "bao hiem y te", "duoc"):
+            await bot.say(2, f"/subscribe {topic}")
+        await bot.say(2, "/follow do xuan tuyen")
+        titles = [
+            "Thứ trưởng Đỗ Xuân Tuyên kiểm tra an toàn thực phẩm tại Hà Nội",
+            "Bộ trưởng Đào Hồng Lan làm việc với tỉnh Cà Mau",
+            "Ngộ độc thực phẩm sau bữa cưới ở Hà Giang",
+            "Triển khai bệnh án điện tử tại các bệnh viện tuyến tỉnh",
+            "Mở rộng quyền lợi người tham gia bảo hiểm y tế",
+            "Thu hồi lô thuốc kháng sinh không đạt chất lượng",
+        ]
+        store(
+            newsroom,
+            [
+                ParsedItem(
+                    title=t,
+                    url=f"https://moh.gov.vn/tin/{n}",
+                    published=_when(SEVEN - timedelta(hours=n + 1)),
+                )
+                for n, t in enumerate(titles)
+            ],
+        )
+        parts = await digest_at_seven(bot, 2, clock)
+        text = "\n".join(p.text for p in parts)
+        headings = [line for line in text.split("\n") if HEADING.match(line)]
+        assert len(headings) == 6, headings
+        assert headings[-1] == "▌THỨ TRƯỞNG ĐỖ XUÂN TUYÊN"
+        for title in titles:
+            full = [line for line in text.split("\n") if line == f"• {title}"]
+            assert len(full) == 1, title  # in full exactly once; elsewhere "• title ↑ …"
+
+
+async def test_more_button_pages_through_a_section_and_survives_a_restart(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    clock.set(SEVEN - timedelta(hours=1))
+    titles: list[str] = []
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(3)
+        await bot.say(3, "/start")
+        items = real_items(45, SEVEN - timedelta(hours=1), timedelta(minutes=30), "tin")
+        store(newsroom, items)
+        (digest,) = await digest_at_seven(bot, 3, clock)
+        titles += [line for line in items_of(digest)]
+        assert "…và 40 tin khác trong mục này" in digest.text
+        (row,) = digest.reply_markup["inline_keyboard"]  # type: ignore[index]
+        assert row[0]["text"].startswith("Xem thêm 40 tin · Hoạt động lãnh đạo Bộ")
+        before = len(bot.tg.messages_to(3))
+        await bot.press(3, digest, row[0]["callback_data"])
+        (page,) = (await bot.tg.wait_for_messages(3, before + 1))[before:]
+        assert "(6–15 / 45)" in page.text
+        titles += items_of(page)
+        button = page.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+        pressed = bot.tg.messages[(page.chat_id, page.message_id)]
+    # A new process: the button still leads to the next page.
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(3)
+        while True:
+            before = len(bot.tg.messages_to(3))
+            query = bot.tg.press_button(3, pressed, button["callback_data"])
+            await bot.tg.wait_for(lambda q=query: q in bot.tg.callback_answers, what="answer")
+            (page,) = (await bot.tg.wait_for_messages(3, before + 1))[before:]
+            titles += items_of(page)
+            if not page.reply_markup:
+                break
+            button = page.reply_markup["inline_keyboard"][0][0]
+            pressed = bot.tg.messages[(page.chat_id, page.message_id)]
+    assert "(36–45 / 45)" in page.text
+    assert len(titles) == 45 and len(set(titles)) == 45  # every item once, newest first
+    assert titles[0].endswith("(tin 1)") and titles[-1].endswith("(tin 45)")
+
+
+async def test_long_replies_never_break_inside_an_item(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """A digest of more than 20,000 characters, and /search and /latest replies over one
+    message: every part starts with a header or a section heading (continued)."""
+    clock.set(SEVEN - timedelta(hours=1))
+    settings = settings.model_copy(update={"digest_max_per_topic": 50})
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(4)
+        await bot.say(4, "/start")
+        await bot.say(4, "/subscribe an toan thuc pham")
+        items = real_items(82, SEVEN - timedelta(hours=1), timedelta(minutes=20), "bài")
+        for n, item in enumerate(items):
+            if n % 3 == 0:
+                item.title += " và an toàn thực phẩm"  # also food safety: references
+        store(newsroom, items)
+        parts = await digest_at_seven(bot, 4, clock)
+        assert sum(len(p.text) for p in parts) > 20_000 and len(parts) >= 5
+        assert_never_inside_an_item(parts, ("📰",))
+        assert any("(tiếp)" in p.text.split("\n", 1)[0] for p in parts[1:])
+        searched = await bot.say(4, "/search bo y te", replies=2)
+        assert_never_inside_an_item(searched, ("Kết quả tìm kiếm",))
+        latest = await bot.say(4, "/latest 20", replies=2)
+        assert_never_inside_an_item(latest, ("Tin mới nhất",))
+
+
+async def test_full_and_compact_formats(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    clock.set(SEVEN - timedelta(hours=1))
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(5, language_code="en")
+        await bot.say(5, "/start")
+        store(newsroom, real_items(3, SEVEN - timedelta(hours=1), timedelta(hours=1), "x"))
+        (full,) = await bot.say(5, "/digest")
+        lines = full.text.split("\n")
+        first = lines.index(next(line for line in lines if line.startswith("• ")))
+        assert lines[first + 1].startswith("  moh.gov.vn · 05/03/2026 06:00")
+        assert lines[first + 2].startswith("  ")  # a line of the lead
+        (answer,) = await bot.say(5, "/format compact")
+        assert "compact" in answer.text
+        (mysubs,) = await bot.say(5, "/mysubs")
+        assert "Digest format: compact" in mysubs.text
+        (compact,) = await bot.say(5, "/digest")
+        lines = [line for line in compact.text.split("\n") if line]
+        assert lines[2] == "What is new in the last 48 hours."
+        assert lines[3] == "▌MINISTRY LEADERSHIP ACTIVITIES"
+        body = lines[4:]  # one line per item, nothing else
+        assert len(body) == 3 and all(line.endswith("· moh.gov.vn") for line in body)
+        (usage,) = await bot.say(5, "/format tiny")
+        assert usage.text.startswith("Usage: /format full")
+
+
+async def test_small_things_readers_noticed(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """The deep-link welcome names what the reader has; plain text is a search in a private
+    chat and ignored in a group; /digest says what it covers, or when the next one comes."""
+    clock.set(SEVEN - timedelta(hours=1))
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(6)
+        (welcome,) = await bot.say(6, "/start food-safety")
+        assert "theo: Hoạt động lãnh đạo Bộ, An toàn thực phẩm." in welcome.text
+        store(newsroom, real_items(2, SEVEN - timedelta(hours=2), timedelta(hours=1), "y"))
+        (found,) = await bot.say(6, "thu truong vu manh ha")
+        assert found.text.startswith("Kết quả tìm kiếm “thu truong vu manh ha”")
+        assert "Tìm theo “thu truong vu manh ha”. Gõ /help để xem các lệnh." in found.text
+        bot.tg.user(7)
+        bot.tg.group(-100, "Phòng truyền thông", {7: "administrator"})
+        before = len(bot.tg.messages_to(-100))
+        bot.tg.send_text(7, "chào cả nhóm", -100)
+        await bot.tg.wait_for(lambda: True)
+        (digest,) = await bot.say(6, "/digest")
+        assert "Tin mới trong 48 giờ qua." in digest.text
+        parts = await digest_at_seven(bot, 6, clock)
+        assert parts
+        (nothing,) = await bot.say(6, "/digest")
+        assert nothing.text == (
+            "Chưa có tin mới nào theo các chủ đề của bạn kể từ bản tin trước "
+            "(07:00 Thứ Năm 05/03). Bản tin tới: 07:00 Thứ Sáu 06/03."
+        )
+        assert len(bot.tg.messages_to(-100)) == before  # the group's chatter is not answered
