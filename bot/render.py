@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.texts import Html, Texts
@@ -20,6 +19,7 @@ from digests.compose import Digest, DigestSection, section_leader
 from digests.ingest.bounds import safe_link
 from digests.messages import Button, MessagePart
 from digests.reading import ArticleView
+from digests.stories import outlet
 from digests.text import storable, truncate
 
 TELEGRAM_LIMIT = 4096
@@ -42,7 +42,7 @@ def link(title: str, url: str | None) -> str:
     url = safe_link(url)
     title = " ".join(title.split())  # one line: `split_message` cuts between lines
     if not url:
-        return escape(title)  # plain, so that bold stays the mark of section headings
+        return f"<b>{escape(title)}</b>"
     return f'<a href="{escape_attr(url)}">{escape(title)}</a>'
 
 
@@ -115,14 +115,6 @@ def bullet_list(lines: Iterable[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
 
-def outlet(url: str | None) -> str | None:
-    """Where an article was published, as readers name outlets: the site's host."""
-    if not url:
-        return None
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.") or None
-
-
 def article_block(
     article: ArticleView,
     zone: str,
@@ -131,7 +123,9 @@ def article_block(
     compact: bool = False,
     people: str | None = None,
     reference: str | None = None,
-    summary_chars: int = 160,
+    also: Sequence[ArticleView] = (),
+    also_label: str = "+{count}",
+    summary_chars: int = 130,
 ) -> str:
     """One article as a self-contained block of lines (a message never splits inside it).
     Full: linked title; outlet, local time and the followed leaders it names; a line of the
@@ -146,6 +140,10 @@ def article_block(
     when = local_time(article.published_at, zone, article.published_has_time) or undated
     meta = " · ".join(escape(x) for x in (source, when) if x)
     lines = [head, f"  <i>{meta}</i>" + (f" · 👤 {escape(people)}" if people else "")]
+    if also:
+        # Other outlets' reports of the same story: linked by the outlet's name.
+        links = ", ".join(link(outlet(a.url) or a.title[:40], a.url) for a in also)
+        lines[-1] += " · " + escape(also_label.format(count=len(also))) + " " + links
     if article.summary:
         lead = truncate(" ".join(article.summary.split()), summary_chars)
         lines.append(f"  {escape(lead)}")
@@ -262,6 +260,8 @@ def render_digest(
                     compact=reader.format == "compact",
                     people=leader_label(others, language) if others else None,
                     reference=section_title(item.full_in, language) if item.full_in else None,
+                    also=item.also,
+                    also_label=texts.get(language, "also_sources"),
                 )
             )
         footer = None

@@ -14,7 +14,7 @@ most `max_per_section` items per section; the rest are counted and reached page 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -54,6 +54,8 @@ class DigestItem:
     leaders: tuple[str, ...]  # the reader's leaders this article matched
     # The section where the article is shown in full, when this is only a reference to it.
     full_in: str | None = None
+    # Other outlets' reports of the same story, shown with it instead of as items of their own.
+    also: tuple[ArticleView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +139,16 @@ def compose(
     not_before: datetime | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    stories: Mapping[int, tuple[ArticleView, ...]] | None = None,
 ) -> Digest | None:
     """The reader's digest of `articles` (already limited to what is new for them; with
-    `presorted`, already newest first). Articles published before `not_before` are not news."""
+    `presorted`, already newest first). Articles published before `not_before` are not news.
+    `stories` (from `digests.stories.story_groups`) folds other outlets' reports of a story
+    into its first article."""
     ordered = articles if presorted else sorted(articles, key=newest_first)
-    news = [a for a in ordered if is_news(a, not_before)]
+    stories = stories or {}
+    folded = {other.id for others in stories.values() for other in others}
+    news = [a for a in ordered if is_news(a, not_before) and a.id not in folded]
     keys = section_keys(reader, topic_order, leader_order)
     buckets: dict[str, list[ArticleView]] = {k: [] for k in keys}
     for article in news:
@@ -165,6 +172,7 @@ def compose(
                         x for x in (section_leader(k) for k in keys) if x and x in article.leaders
                     ),
                     full_in=None if full_in == key else full_in,
+                    also=stories.get(article.id, ()),
                 )
             )
         sections.append(DigestSection(key, tuple(items), max(0, len(bucket) - max_per_topic)))

@@ -10,7 +10,7 @@ unique key (subscriber, digest day) makes a second digest for the same day impos
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -33,6 +33,7 @@ from digests.store.models import (
     Subscription,
     SubscriptionKind,
 )
+from digests.stories import story_groups
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ def compose_for(
     articles: Sequence[ArticleView],
     now: datetime,
     layout: Layout,
+    stories: Mapping[int, tuple[ArticleView, ...]] | None = None,
 ) -> Digest | None:
     mine = [a for a in articles if a.first_seen_at > since]
     return compose(
@@ -129,6 +131,7 @@ def compose_for(
         not_before=now - layout.max_age,
         since=since,
         until=now,
+        stories=stories if stories is not None else story_groups(mine),
     )
 
 
@@ -228,6 +231,7 @@ def _queue_batch(
             return report
         since = min(window_start(s, now) for s in due)
         articles = new_articles(session, since, now)
+        stories = story_groups(articles)  # once for the whole batch, not once per reader
         days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
         ledger = DeliveryRepository(session)
         already = ledger.digests_on(days)
@@ -250,7 +254,7 @@ def _queue_batch(
             window = window_start(subscriber, now)
             key = (reader, window, day)
             if key not in rendered:
-                digest = compose_for(reader, window, articles, now, layout)
+                digest = compose_for(reader, window, articles, now, layout, stories)
                 parts = [p.to_json() for p in render(digest)] if digest else []
                 rendered[key] = (digest, parts)
             digest, parts = rendered[key]

@@ -226,7 +226,7 @@ async def test_long_replies_never_break_inside_an_item(
         bot.tg.user(4)
         await bot.say(4, "/start")
         await bot.say(4, "/subscribe an toan thuc pham")
-        items = real_items(82, SEVEN - timedelta(hours=1), timedelta(minutes=20), "bài")
+        items = real_items(150, SEVEN - timedelta(hours=1), timedelta(minutes=15), "bài")
         for n, item in enumerate(items):
             if n % 3 == 0:
                 item.title += " và an toàn thực phẩm"  # also food safety: references

@@ -156,3 +156,33 @@ def test_next_occurrence_in_local_time() -> None:
     assert local_day(datetime(2026, 3, 4, 17, 30, tzinfo=UTC), "Asia/Ho_Chi_Minh") == date(
         2026, 3, 5
     )
+
+
+def test_one_story_from_two_outlets_is_one_item() -> None:
+    from digests.stories import story_groups
+
+    def report(i: int, title: str, host: str, hours: float) -> ArticleView:
+        return ArticleView(
+            id=i,
+            title=title,
+            url=f"https://{host}/{i}",
+            published_at=T0 - timedelta(hours=hours),
+            published_has_time=True,
+            first_seen_at=T0,
+            summary="",
+            section=None,
+            topics=("food-safety",),
+            leaders=(),
+        )
+
+    articles = [
+        report(1, "Số ca ngộ độc sau ăn bánh mì ở Vũng Tàu tăng lên 92", "tuoitre.vn", 1),
+        report(2, "Vũng Tàu: 92 ca ngộ độc sau khi ăn bánh mì", "thanhnien.vn", 3),
+        report(3, "Ngộ độc thực phẩm sau bữa cưới ở Hà Giang", "vnexpress.net", 2),
+    ]
+    stories = story_groups(sorted(articles, key=lambda a: -a.published_at.timestamp()))  # type: ignore[union-attr]
+    assert {k: [a.id for a in v] for k, v in stories.items()} == {1: [2]}
+    digest = compose(READER, articles, day=date(2026, 3, 5), topic_order=ORDER, stories=stories)
+    assert digest is not None
+    (food,) = digest.sections
+    assert [(i.article.id, [a.id for a in i.also]) for i in food.items] == [(1, [2]), (3, [])]
