@@ -151,10 +151,15 @@ def compose(
     news = [a for a in ordered if is_news(a, not_before) and a.id not in folded]
     keys = section_keys(reader, topic_order, leader_order)
     buckets: dict[str, list[ArticleView]] = {k: [] for k in keys}
+    # Each article's sections, found by lookups (this runs for every distinct reader).
+    leader_keys = {leader: k for k in keys if (leader := section_leader(k)) is not None}
     for article in news:
-        for key in keys:
-            if in_section(article, key):
-                buckets[key].append(article)
+        for topic in article.topics:
+            if topic in reader.topics:
+                buckets[topic].append(article)
+        for leader in article.leaders:
+            if leader in leader_keys:
+                buckets[leader_keys[leader]].append(article)
     shown_in: dict[int, str] = {}
     sections = []
     for key in keys:
@@ -168,9 +173,7 @@ def compose(
                 DigestItem(
                     article,
                     topics=tuple(t for t in keys if t in article.topics),
-                    leaders=tuple(
-                        x for x in (section_leader(k) for k in keys) if x and x in article.leaders
-                    ),
+                    leaders=tuple(x for x in leader_keys if x in article.leaders),
                     full_in=None if full_in == key else full_in,
                     also=stories.get(article.id, ()),
                 )

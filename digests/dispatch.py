@@ -252,7 +252,16 @@ def _queue_batch(
             update["last_digest_date"], update["last_digest_at"] = day, now
             reader = subscriber.reader
             window = window_start(subscriber, now)
-            key = (reader, window, day)
+            # Everything the digest depends on, the chat excepted.
+            key = (
+                reader.topics,
+                reader.leaders,
+                reader.language,
+                reader.timezone,
+                reader.format,
+                window,
+                day,
+            )
             if key not in rendered:
                 digest = compose_for(reader, window, articles, now, layout, stories)
                 parts = [p.to_json() for p in render(digest)] if digest else []
