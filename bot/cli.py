@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import socket
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from digests.config import Settings, SettingsError, load_settings
@@ -22,6 +24,8 @@ from digests.reading import ArticleView
 from digests.redaction import Redactor
 from digests.services import Newsroom
 from digests.store.db import SchemaError, create_db_engine, current_revision, downgrade, upgrade
+
+log = logging.getLogger("mohbot")
 
 NO_TOKEN = (
     "mohbot: no TELEGRAM_BOT_TOKEN: create a bot with @BotFather (https://t.me/BotFather, "
@@ -102,7 +106,7 @@ def cmd_ingest(room: Newsroom, args: argparse.Namespace) -> int:
         print(f"{r.name:<{width}}  {status}")
     failed = sum(1 for r in reports if r.error)
     print(f"{len(reports)} sources polled, {failed} failed")
-    return 1 if reports and failed == len(reports) else 0
+    return EXIT_FAILED if failed else 0
 
 
 def cmd_articles(room: Newsroom, args: argparse.Namespace) -> int:
@@ -382,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mohbot", description="News briefings from Vietnam's Ministry of Health."
     )
+    parser.add_argument("--version", action="version", version=f"mohbot {_version()}")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="FILE",
+        help="the settings file (default: $MOHBOT_ENV_FILE, else .env in this directory)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="database schema migrations")
@@ -478,9 +489,18 @@ EXIT_INTERRUPTED = 130  # Ctrl-C
 TOKEN_REFUSED = "mohbot: the Bot API refused the token: check TELEGRAM_BOT_TOKEN"
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def _dispatch(args: argparse.Namespace, settings: Settings, settings_source: str) -> int:
+    def announce() -> None:
+        # Which settings and which database: a cron job or a service unit started in another
+        # directory would otherwise run on an empty database without a word.
+        database = make_url(settings.database_url).render_as_string(hide_password=True)
+        log.info("settings from %s; database %s", settings_source, database)
+
     if args.command in SETTINGS_COMMANDS:
+        if settings.token:  # without one, the command's own one-line message says what to do
+            announce()
         return SETTINGS_COMMANDS[args.command](settings, args)
+    announce()
     room = Newsroom.open(settings)
     try:
         return COMMANDS[args.command](room, args)
@@ -502,17 +522,42 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mohbot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _env_file(args: argparse.Namespace) -> Path:
+    """The settings file, in this order: --env-file, $MOHBOT_ENV_FILE, ./.env. One named
+    explicitly must exist: a cron job or a service unit must not run on defaults unawares."""
+    named = args.env_file or os.environ.get("MOHBOT_ENV_FILE")
+    if named is None:
+        return Path(".env")
+    path = Path(named).expanduser()
+    if not path.is_file():
+        raise SettingsError(f"settings file {path} not found")
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        env_file = _env_file(args)
+        settings = load_settings(_env_file=env_file)
     except SettingsError as exc:
         print(f"mohbot: {exc}", file=sys.stderr)
         return EXIT_SETTINGS
     redact = Redactor(settings.secrets)
     configure_logging(settings.log_level, redact)
+    settings_source = (
+        str(env_file.resolve()) if env_file.is_file() else "the environment (no settings file)"
+    )
     try:
-        return _dispatch(args, settings)
+        return _dispatch(args, settings, settings_source)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:

@@ -19,11 +19,13 @@ from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digests import paths
 from digests.redaction import MIN_SECRET, token_secrets
 from digests.zones import resolve_zone
 
+# The source tree, for the tests and benchmarks; the program itself finds its data through
+# `digests.paths`, installed or not.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATABASE_URL = "sqlite:///data/mohbot.sqlite3"
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
 _USER_AGENT = re.compile(r"[\x20-\x7e]{1,256}")  # one printable ASCII header line
@@ -41,13 +43,13 @@ class Settings(BaseSettings):
     )
 
     telegram_bot_token: SecretStr | None = None
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(default_factory=paths.default_database_url)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Ho_Chi_Minh"
     digest_time: time = time(7, 0)
-    sources_file: Path = PROJECT_ROOT / "seeds" / "sources.toml"
-    topics_file: Path = PROJECT_ROOT / "seeds" / "topics.toml"
-    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    sources_file: Path = paths.SOURCES_FILE
+    topics_file: Path = paths.TOPICS_FILE
+    seeds_dir: Path = paths.SEEDS_DIR
     telegram_api_base_url: str = "https://api.telegram.org"
     log_level: str = "INFO"
     webhook_url: str | None = None

@@ -262,3 +262,25 @@ def test_portal_answer_nested_too_deep_is_one_failure(tmp_path: Path) -> None:
     with pytest.raises(SourceFailure):
         _json(deep, "listing")
     assert json.loads("[1]") == [1]
+
+
+def test_a_malformed_address_renders_as_plain_title() -> None:
+    """Found by the fuzzing: an address urlsplit cannot read ("http://[::1") used to raise."""
+    from datetime import UTC, datetime
+
+    from bot.render import article_block
+    from digests.reading import ArticleView
+
+    article = ArticleView(
+        id=1,
+        title="Tin",
+        url="http://[::1",
+        published_at=None,
+        published_has_time=False,
+        first_seen_at=datetime(2026, 3, 5, tzinfo=UTC),
+        summary="",
+        section=None,
+        topics=(),
+        leaders=(),
+    )
+    assert article_block(article, "Asia/Ho_Chi_Minh", "?").startswith("• <b>Tin</b>")

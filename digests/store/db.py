@@ -16,10 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digests.config import PROJECT_ROOT
+from digests.paths import MIGRATIONS_DIR
 
 log = logging.getLogger(__name__)
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
 class SchemaError(RuntimeError):

@@ -8,10 +8,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digests.config import PROJECT_ROOT
+from digests.paths import TOPICS_FILE
 from digests.text import fold
 
-DEFAULT_PATH = PROJECT_ROOT / "seeds" / "topics.toml"
+DEFAULT_PATH = TOPICS_FILE
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 # Between the parts of a heading or a breadcrumb ("Tin hoạt động - Bộ Y tế", "Trang chủ > Tin
 # tức") and between the segments of a path; a hyphen inside a word or a URL slug is not one.

@@ -1,0 +1,1 @@
+"""Alembic migrations, installed as the package `mohbot_migrations` (see `digests/paths.py`)."""
