@@ -47,8 +47,9 @@ def test_title_matches_rank_before_text_matches(newsroom: Newsroom) -> None:
         "Tiếp tục đẩy nhanh tiến độ chu",
         "Hội nghị góp ý kiến dự thảo Kế",
     ]
-    # Undated items rank by when they were first seen (here: after every dated item).
-    assert all(titles.index(h.article.title) < titles.index(dated[0]) for h in undated)
+    # Undated items come after every dated item of their rank (they used to lead: their
+    # first-seen time stood in for a date).
+    assert all(titles.index(h.article.title) > titles.index(dated[-1]) for h in undated)
 
 
 def test_every_word_must_match(newsroom: Newsroom) -> None:
@@ -58,3 +59,30 @@ def test_every_word_must_match(newsroom: Newsroom) -> None:
     ]
     assert _titles(newsroom, "uon van xyzzy") == []
     assert _titles(newsroom, "  ...  ") == []
+
+
+def test_a_common_word_shows_the_newest_matches(newsroom: Newsroom) -> None:
+    """With more matches than are shown, the newest come first: the database ranks and cuts
+    (SQLite's full-text query used to return the oldest 500 candidates, unordered)."""
+    from datetime import UTC, datetime, timedelta
+
+    from digests.dates import When
+    from digests.ingest.items import ParsedItem
+    from digests.store.articles import ArticleRepository
+
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    items = [
+        ParsedItem(
+            title=f"Bản tin y tế số {i}",
+            url=f"https://moh.gov.vn/tin/{i}",
+            published=When(start + timedelta(days=i), True),
+        )
+        for i in range(1200)
+    ]
+    with session_scope(newsroom.sessions) as session:
+        ArticleRepository(session).upsert(items, source_id=None, now=start, labels=None)
+    assert _titles(newsroom, "ban tin y te", limit=3) == [
+        "Bản tin y tế số 1199",
+        "Bản tin y tế số 1198",
+        "Bản tin y tế số 1197",
+    ]

@@ -1,20 +1,39 @@
-"""Diacritic-insensitive article search: SQLite FTS5 or PostgreSQL full-text finds the
-candidates, then results are ranked: the whole phrase in the title, all words in the title,
-the phrase in the text, all words in the text; newest first within each rank."""
+"""Diacritic-insensitive article search, ranked and cut by the database (SQLite FTS5,
+PostgreSQL full-text search): the whole phrase in the title, then all the words in the title,
+the phrase in the text, all the words in the text; within each, dated articles newest first,
+then undated ones. Each tier is one indexed query for at most the rows still needed, so a
+common word costs what its newest matches cost, and only the rows shown are loaded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Boolean,
+    Select,
+    and_,
+    column,
+    func,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from digests.store.models import Article
 from digests.text import fold, syllables
 
-_CANDIDATES = 500
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FTS = table("articles_fts", column("rowid"))
+# (in the title?, as a phrase?) in the order results are ranked.
+_TIERS = ((True, True), (True, False), (False, True), (False, False))
+_NEWEST_FIRST = (
+    Article.published_at.is_(None),
+    Article.published_at.desc(),
+    Article.first_seen_at.desc(),
+    Article.id.desc(),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,65 +44,63 @@ class SearchHit:
 
 def query_terms(query: str) -> list[str]:
     """The folded syllables of a query: 'Chuyển đổi số' -> ['chuyen', 'doi', 'so']."""
-    return syllables(fold(query))
+    return syllables(fold(query))[:20]
 
 
-def _contains_words(haystack: str, words: list[str]) -> bool:
-    tokens = set(syllables(haystack))
-    return all(w in tokens for w in words)
+_COLUMNS = (Article.id, Article.published_at, Article.first_seen_at)
+_Tier = Select[tuple[int, datetime | None, datetime]]
 
 
-def _has_phrase(haystack: str, words: list[str]) -> bool:
-    return f" {' '.join(words)} " in f" {' '.join(syllables(haystack))} "
+def _sqlite_tier(words: list[str], title: bool, phrase: bool) -> _Tier:
+    # Words are folded syllables (letters and digits only), safe inside FTS5 quotes.
+    terms = f'"{" ".join(words)}"' if phrase else " AND ".join(f'"{w}"' for w in words)
+    match = f"search_title : ({terms})" if title else terms
+    matching = select(_FTS.c.rowid).where(text("articles_fts MATCH :q").bindparams(q=match))
+    return select(*_COLUMNS).where(Article.id.in_(matching))
 
 
-def _rank(article: Article, words: list[str]) -> int:
-    if _has_phrase(article.search_title, words):
-        return 0
-    if _contains_words(article.search_title, words):
-        return 1
-    if _has_phrase(article.search_text, words):
-        return 2
-    return 3
-
-
-def _candidate_ids(session: Session, words: list[str]) -> list[int]:
-    if session.get_bind().dialect.name == "sqlite":
-        match = " ".join(f'"{w}"' for w in words)
-        rows = session.execute(
-            text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q LIMIT :n"),
-            {"q": match, "n": _CANDIDATES},
-        )
-        return [row[0] for row in rows]
-    tsquery = func.plainto_tsquery("simple", " ".join(words))
-    vector = func.to_tsvector("simple", Article.search_text)
-    return list(
-        session.scalars(
-            select(Article.id)
-            .where(vector.op("@@")(tsquery))
-            .order_by(Article.first_seen_at.desc())
-            .limit(_CANDIDATES)
-        )
+def _postgresql_tier(words: list[str], title: bool, phrase: bool) -> _Tier:
+    query = " ".join(words)
+    tsquery = (
+        func.phraseto_tsquery("simple", query) if phrase else func.plainto_tsquery("simple", query)
     )
+    # The text's index finds the candidates; the title is checked on those only.
+    conditions = [_matches(Article.search_text, tsquery)]
+    if title:
+        conditions.append(_matches(Article.search_title, tsquery))
+    return select(*_COLUMNS).where(and_(*conditions))
+
+
+def _matches(column: ColumnElement[str], tsquery: ColumnElement[object]) -> ColumnElement[bool]:
+    vector = func.to_tsvector("simple", column)
+    return vector.op("@@", return_type=Boolean)(tsquery)
 
 
 def search_articles(session: Session, query: str, limit: int = 10) -> list[SearchHit]:
     """Articles matching every word of `query`, with or without diacritics, best first."""
     words = query_terms(query)
-    if not words:
+    if not words or limit < 1:
         return []
-    ids = _candidate_ids(session, words)
-    if not ids:
+    tier = _sqlite_tier if session.get_bind().dialect.name == "sqlite" else _postgresql_tier
+    ranked: dict[int, int] = {}  # article id -> its best tier, best first
+    for rank, (title, phrase) in enumerate(_TIERS):
+        if len(words) == 1 and phrase:
+            continue  # one word: the phrase tier is the all-words tier
+        # Tier by tier, each cut to the rows still needed: a common word's tiers stop at its
+        # newest matches (one statement for every tier made the database rank them all).
+        wanted = tier(words, title, phrase)
+        if ranked:
+            wanted = wanted.where(Article.id.not_in(list(ranked)))
+        for row in session.execute(wanted.order_by(*_NEWEST_FIRST).limit(limit - len(ranked))):
+            ranked.setdefault(row.id, rank)
+        if len(ranked) >= limit:
+            break
+    if not ranked:
         return []
-    articles = session.scalars(select(Article).where(Article.id.in_(ids))).all()
-    hits = [
-        SearchHit(a, _rank(a, words)) for a in articles if _contains_words(a.search_text, words)
-    ]
-    hits.sort(
-        key=lambda h: (
-            h.rank,
-            -(h.article.published_at or h.article.first_seen_at or _EPOCH).timestamp(),
-            -h.article.id,
-        )
-    )
-    return hits[:limit]
+    rows = session.scalars(
+        select(Article)
+        .where(Article.id.in_(list(ranked)))
+        .options(selectinload(Article.topics), selectinload(Article.leaders))
+    ).all()
+    by_id = {a.id: a for a in rows}
+    return [SearchHit(by_id[i], rank) for i, rank in ranked.items() if i in by_id]
