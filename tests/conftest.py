@@ -25,7 +25,9 @@ from digests.services import Newsroom
 from digests.store.db import create_db_engine, upgrade
 from digests.store.models import Base
 
-SHARED = PROJECT_ROOT.parent / "shared"
+# Copies of what the tests read of ../shared (the saved ministry pages, feedparser's corpus of
+# odd feeds, with its licence): the tests use only files inside the repository.
+SHARED = PROJECT_ROOT / "tests" / "data" / "shared"
 PG_SERVER = os.environ.get(
     "MOHBOT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

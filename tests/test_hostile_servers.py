@@ -240,7 +240,7 @@ async def test_http_may_become_https_on_the_same_host_never_the_reverse(
 
 
 @pytest.mark.skipif(
-    not (SHARED / "moh_pages").is_dir(), reason="../shared/moh_pages is not present"
+    not (SHARED / "moh_pages").is_dir(), reason="tests/data/shared/moh_pages is not present"
 )
 async def test_a_listings_links_to_other_hosts_are_not_fetched(
     newsroom: Newsroom, settings: Settings

@@ -148,7 +148,7 @@ def _declared_headers(raw: bytes) -> dict[str, str]:
     return headers
 
 
-@pytest.mark.skipif(not _corpus_files(), reason="../shared/feedcorpus is not present")
+@pytest.mark.skipif(not _corpus_files(), reason="tests/data/shared/feedcorpus is not present")
 async def test_feed_corpus(sqlite_url: str, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
     """Every feed of feedparser's own corpus (ill-formed, odd encodings) served over HTTP with
     its headers: nothing crashes, every failure is explained, every readable item is stored."""

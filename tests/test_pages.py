@@ -1,4 +1,4 @@
-"""Real saved pages of the ministry's portals (../shared/moh_pages): listings, the home page,
+"""Real saved pages of the ministry's portals (tests/data/shared/moh_pages): listings, the home page,
 the timeline (partly NFD), article pages; served over local HTTP as sources too."""
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from tests.conftest import SHARED
 from tests.feed_server import FeedServer, Route
 
 PAGES = SHARED / "moh_pages"
-pytestmark = pytest.mark.skipif(not PAGES.is_dir(), reason="../shared/moh_pages is not present")
+pytestmark = pytest.mark.skipif(
+    not PAGES.is_dir(), reason="tests/data/shared/moh_pages is not present"
+)
 BASE = "https://ncov.moh.gov.vn/web/guest/"
 
 
