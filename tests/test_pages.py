@@ -1,5 +1,5 @@
-"""Real saved pages of the ministry's portals (tests/data/shared/moh_pages): listings, the home page,
-the timeline (partly NFD), article pages; served over local HTTP as sources too."""
+"""Real saved pages of the ministry's portals (tests/data/shared/moh_pages): listings, the
+home page, the timeline (partly NFD), article pages; served over local HTTP as sources too."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import unicodedata
 
 import pytest
 
+from digests.config import PROJECT_ROOT
 from digests.topics.catalog import load_catalog
 from digests.topics.resolver import Resolver
 
@@ -78,3 +79,21 @@ def test_unknown_words_get_three_ranked_suggestions() -> None:
 def test_resolve_picks_topic_or_leader() -> None:
     assert R.resolve("ATTP").match.slug == "food-safety"  # type: ignore[union-attr]
     assert R.resolve("tran van thuan").match.slug == "tran-van-thuan"  # type: ignore[union-attr]
+
+
+def _typed_words() -> list[tuple[str, str]]:
+    table = PROJECT_ROOT / "tests" / "data" / "typed_words.tsv"
+    rows = []
+    for line in table.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            words, slug = line.split("\t")
+            rows.append((words, slug))
+    return rows
+
+
+@pytest.mark.parametrize(("typed", "slug"), _typed_words())
+def test_what_journalists_type_finds_the_topic(typed: str, slug: str) -> None:
+    """The words readers use ("sởi", "thuốc giả", "BHYT", "covid", "bệnh viện"), in both
+    languages, with or without diacritics, lead to the topic they mean."""
+    resolution = R.resolve_topic(typed)
+    assert resolution.match is not None and resolution.match.slug == slug
