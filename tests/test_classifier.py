@@ -438,3 +438,13 @@ def test_every_label_names_an_item_that_exists() -> None:
         items = labelled.load(name)
         assert len(items) == size
         assert all(item.title and item.topics <= SLUGS for item in items)
+
+
+def test_deputy_minister_le_duc_luan_is_a_leader() -> None:
+    """A current Deputy Minister (on the ministry's 2025-2026 listings) was not in the catalog."""
+    for title in (
+        "Thứ trưởng Lê Đức Luận làm việc với tỉnh Quảng Ninh về y tế cơ sở",
+        "Deputy Minister Le Duc Luan receives a WHO delegation",
+    ):
+        result = C.classify(title)
+        assert result.leaders == ["Lê Đức Luận"] and "leadership" in result.topics
