@@ -29,6 +29,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
 _USER_AGENT = re.compile(r"[\x20-\x7e]{1,256}")  # one printable ASCII header line
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(Exception):
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = paths.SEEDS_DIR
     telegram_api_base_url: str = "https://api.telegram.org"
     log_level: str = "INFO"
+    log_format: str = "text"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
@@ -143,6 +145,14 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"{value!r} is not a log level")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in LOG_FORMATS:
+            raise ValueError(f"{shown(value)} is not one of {', '.join(LOG_FORMATS)}")
         return value
 
     @property
