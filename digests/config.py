@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, ge=0.5, le=300, allow_inf_nan=False)
     http_max_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
     user_agent: str = "mohbot/0.1 (+https://github.com/mohbot; news digest bot)"
+    # /healthz and /metrics; port 0 turns the server off.
+    health_listen: str = "127.0.0.1"
+    health_port: int = Field(default=9090, ge=0, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
