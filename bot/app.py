@@ -28,6 +28,7 @@ from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.texts import Texts
 from digests.config import Settings
+from digests.health import HealthServer
 from digests.redaction import Redactor
 from digests.services import Newsroom
 from digests.topics.catalog import load_catalog
@@ -101,9 +102,10 @@ def command_menu(texts: Texts, language: str) -> list[BotCommand]:
 
 
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
-    """Command menus in every language; the delivery engine; progress of broadcasts that
-    were sending when the bot stopped."""
+    """/healthz and /metrics; command menus in every language; the delivery engine; progress
+    of broadcasts that were sending when the bot stopped."""
     services: BotServices = application.bot_data["services"]
+    services.health = HealthServer.start(services.newsroom)
     texts = services.texts
     await application.bot.set_my_commands(command_menu(texts, "vi"))
     for language in texts.languages:
@@ -114,6 +116,8 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     services: BotServices = application.bot_data["services"]
+    if services.health is not None:
+        services.health.stop()
     if services.delivery_bot is not None:
         await services.delivery_bot.shutdown()
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digests.config import Settings, SettingsError, load_settings
 from digests.dates import VN_TZ
-from digests.logs import configure_logging
+from digests.logs import configure_logging, json_logs, say_error
 from digests.reading import ArticleView
 from digests.redaction import Redactor
 from digests.services import Newsroom
@@ -258,7 +258,7 @@ def _bot_services(room: Newsroom):  # type: ignore[no-untyped-def]
 def _require_token(settings: Settings) -> bool:
     if settings.token:
         return True
-    print(NO_TOKEN, file=sys.stderr)
+    say_error(NO_TOKEN)
     return False
 
 
@@ -299,7 +299,7 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
         sent = empty = failed = 0
         for chat in chats:
             if subscriptions.get(room, chat) is None:
-                print(f"{chat}: not a subscriber", file=sys.stderr)
+                say_error(f"{chat}: not a subscriber")
                 failed += 1
                 continue
             digest = digest_now(room, chat)
@@ -311,7 +311,7 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
                     await sender.send(chat, part)
                 sent += 1
             except Exception as exc:  # report and go on with the others
-                print(f"{chat}: {exc}", file=sys.stderr)
+                say_error(f"{chat}: {exc}")
                 failed += 1
         print(f"digests sent: {sent}, nothing new: {empty}, failed: {failed}")
         return 0 if not failed else 1
@@ -552,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mohbot: {exc}", file=sys.stderr)
         return EXIT_SETTINGS
     redact = Redactor(settings.secrets)
-    configure_logging(settings.log_level, redact)
+    configure_logging(settings.log_level, redact, settings.log_format)
     settings_source = (
         str(env_file.resolve()) if env_file.is_file() else "the environment (no settings file)"
     )
@@ -562,13 +562,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         if _token_refused(exc):
-            print(TOKEN_REFUSED, file=sys.stderr)
+            say_error(TOKEN_REFUSED)
             return EXIT_TOKEN_REFUSED
         if isinstance(exc, SchemaError | OSError | KeyError | ValueError | SQLAlchemyError):
-            print(f"mohbot: {redact(_one_line(exc))}", file=sys.stderr)
+            say_error(f"mohbot: {redact(_one_line(exc))}")
             return EXIT_FAILED
         # The last resort: a traceback can quote a secret (PTB's InvalidToken quotes the token).
-        print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        if json_logs():
+            log.error("unexpected error: %s", _one_line(exc), exc_info=True)
+        else:
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
         return EXIT_FAILED
 
 

@@ -18,6 +18,7 @@ from bot.render import split_message
 from bot.texts import Texts
 from digests import subscriptions
 from digests.delivery import DeliveryEngine
+from digests.health import HealthServer
 from digests.services import Newsroom
 from digests.topics.catalog import Catalog
 from digests.topics.resolver import Resolver
@@ -40,6 +41,8 @@ class BotServices:
     engine: DeliveryEngine | None = None
     delivery_bot: Bot | None = None
     delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # /healthz and /metrics (started with the application).
+    health: HealthServer | None = None
     worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 

@@ -95,6 +95,7 @@ async def poll_sources(context: BotContext) -> None:
     """Poll the sources that are due. When polling fails as a whole (the database away, a
     broken sources file), the next tries come less and less often and each failure is logged
     once, not every minute."""
+    context.services.newsroom.metrics.poll_cycle()  # for /healthz, whatever the outcome
     backoff: Backoff = context.job.data if context.job else Backoff()  # type: ignore[assignment]
     now = asyncio.get_running_loop().time()
     if not backoff.ready(now):

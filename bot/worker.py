@@ -26,6 +26,7 @@ from digests.config import Settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.dispatch import queue_due_digests
 from digests.errors import one_line
+from digests.health import HealthServer
 from digests.ingest.service import ingest
 from digests.ratelimit import gate_for
 from digests.services import Newsroom
@@ -58,8 +59,10 @@ async def run_worker(
         render = digest_renderer(services)
         next_periodic = 0.0
         backoff = Backoff(base=periodic_every, cap=max(periodic_every, 3600.0))
+        health = HealthServer.start(room)
         log.info("worker %s started", name)
         while not stop.is_set():
+            room.metrics.poll_cycle()  # for /healthz: the loop turns
             if periodic and loop.time() >= next_periodic and backoff.ready(loop.time()):
                 next_periodic = loop.time() + periodic_every
                 try:
@@ -79,6 +82,7 @@ async def run_worker(
             if not (outcome.sent or outcome.blocked or outcome.failed or outcome.retried):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), deliver_every)
+        health.stop()
     room.close()
     log.info("worker %s stopped", name)
     return 0

@@ -29,6 +29,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
 _USER_AGENT = re.compile(r"[\x20-\x7e]{1,256}")  # one printable ASCII header line
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(Exception):
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = paths.SEEDS_DIR
     telegram_api_base_url: str = "https://api.telegram.org"
     log_level: str = "INFO"
+    log_format: str = "text"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
@@ -64,6 +66,9 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, ge=0.5, le=300, allow_inf_nan=False)
     http_max_bytes: int = Field(default=5_000_000, ge=10_000, le=100_000_000)
     user_agent: str = "mohbot/0.1 (+https://github.com/mohbot; news digest bot)"
+    # /healthz and /metrics; port 0 turns the server off.
+    health_listen: str = "127.0.0.1"
+    health_port: int = Field(default=9090, ge=0, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -143,6 +148,14 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"{value!r} is not a log level")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in LOG_FORMATS:
+            raise ValueError(f"{shown(value)} is not one of {', '.join(LOG_FORMATS)}")
         return value
 
     @property

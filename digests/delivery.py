@@ -268,6 +268,7 @@ class DeliveryEngine:
                 except RetryAfter as exc:
                     # Telegram's flood control covers the whole bot: everyone waits.
                     self._resume_at = max(self._resume_at, time.monotonic() + exc.seconds)
+                    self.room.metrics.flood_wait(exc.seconds)
                     log.info("flood wait of %g s from Telegram", exc.seconds)
                     last = exc
         raise last
@@ -279,6 +280,7 @@ class DeliveryEngine:
         try:
             while index < len(row.parts):
                 message_id = await self._send_with_flood_wait(row, index)
+                self.room.metrics.message_sent(row.kind.value)
                 index += 1
                 done = index >= len(row.parts)
                 await self._mark(
@@ -297,6 +299,7 @@ class DeliveryEngine:
         except Blocked as exc:
             await self.write_marks()  # earlier parts' marks first, the final state last
             log.info("chat %s unreachable: %s", row.chat_id, exc)
+            self.room.metrics.chat_blocked()
             await asyncio.to_thread(self._blocked, row.id, row.chat_id, str(exc))
             outcome.blocked += 1
             if self.on_blocked:

@@ -155,7 +155,9 @@ def queue_due_digests(
             report.already_sent += batch.already_sent
             if batch.due < limit:
                 break
-    log.info(
+    # Every minute: a tick that found nothing due is routine.
+    log.log(
+        logging.INFO if report.due else logging.DEBUG,
         "digests: %d due, %d queued, %d with nothing new, %d already sent",
         report.due,
         report.queued,

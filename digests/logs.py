@@ -1,11 +1,15 @@
 """Logging set-up with secret redaction: no secret (the bot token first) reaches a log line,
-whether in a message, its arguments, an exception's traceback or a stack trace."""
+whether in a message, its arguments, an exception's traceback or a stack trace. Lines are
+plain text, or one JSON object each (`LOG_FORMAT=json`) for log collectors."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterable
+
+from pythonjsonlogger.json import JsonFormatter
 
 from digests.redaction import Redactor
 
@@ -39,13 +43,55 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: Iterable[str] | Redactor = ()) -> None:
+def json_logs() -> bool:
+    """Whether the logs are JSON lines (then stderr must carry nothing else)."""
+    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
+
+
+def say_error(text: str) -> None:
+    """A message for whoever runs a command: printed to stderr as it is, or, with JSON logs, a
+    log record (ERROR, masked), so that every line on stderr is JSON."""
+    if json_logs():
+        logging.getLogger("mohbot").error(text)
+    else:
+        print(text, file=sys.stderr)
+
+
+def json_formatter() -> logging.Formatter:
+    """One JSON object a line: time (ISO 8601, UTC), level, logger, message, and exc_info or
+    stack_info (the traceback as one string) when there is one."""
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        json_ensure_ascii=False,
+    )
+
+
+def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    # Python would print it to stderr itself: unmasked, and not as JSON.
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread else "?"
+    exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
+    logging.getLogger("mohbot").error("uncaught error in thread %s", name, exc_info=exc_info)  # type: ignore[arg-type]
+
+
+def configure_logging(
+    level: str, secrets: Iterable[str] | Redactor = (), log_format: str = "text"
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(json_formatter())
+        # Python's warnings go to stderr on their own, as text.
+        logging.captureWarnings(True)
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    threading.excepthook = _log_thread_exception
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digests.clock import Clock, SystemClock
 from digests.config import Settings
+from digests.metrics import Metrics
 from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
 from digests.topics.catalog import Catalog, load_catalog
@@ -41,6 +42,8 @@ class Newsroom:
     # Article writes are serialised within a process: SQLite has one writer anyway, and two
     # sources delivering the same article at once must not both insert it.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # This process's counters (messages sent, 429s, poll cycles) for /metrics and /healthz.
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Newsroom:

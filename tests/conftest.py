@@ -113,7 +113,8 @@ def clock() -> FakeClock:
 
 
 def make_settings(db_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": db_url, "_env_file": None}
+    # No /healthz server unless a test asks for one: tests would share its port.
+    values: dict[str, object] = {"database_url": db_url, "_env_file": None, "health_port": 0}
     values.update(overrides)
     return load_settings(**values)
 

@@ -27,6 +27,7 @@ def process_env(
         "TELEGRAM_API_BASE_URL": tg.base_url,
         "SEND_RATE": str(send_rate),
         "SOURCES_FILE": str(sources),
+        "HEALTH_PORT": "0",  # processes side by side would share the port
     }
 
 

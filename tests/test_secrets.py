@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,18 +34,16 @@ COMMANDS: list[tuple[list[str], dict[str, str]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("args", "extra"), COMMANDS, ids=[" ".join(args) + str(len(extra)) for args, extra in COMMANDS]
-)
-async def test_a_refused_token_is_one_line_and_never_printed(
-    args: list[str], extra: dict[str, str], sqlite_url: str, tmp_path: Path
-) -> None:
-    sources = tmp_path / "sources.toml"
+async def run_refused(
+    args: list[str], extra: dict[str, str], database_url: str, folder: Path
+) -> subprocess.CompletedProcess[str]:
+    """`mohbot ARGS` against a Bot API server that refuses the token, logging all it can."""
+    sources = folder / "sources.toml"
     sources.write_text("", encoding="utf-8")
     async with FakeTelegram() as tg:
         tg.refuse_token(TOKEN)
         env = {
-            "DATABASE_URL": sqlite_url,
+            "DATABASE_URL": database_url,
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": tg.base_url,
             "SOURCES_FILE": str(sources),
@@ -53,6 +52,16 @@ async def test_a_refused_token_is_one_line_and_never_printed(
         }
         done = await asyncio.to_thread(run_cli, *args, env=env)
         assert tg.requests == [] or all(m == "getMe" for m, _ in tg.requests)
+    return done
+
+
+@pytest.mark.parametrize(
+    ("args", "extra"), COMMANDS, ids=[" ".join(args) + str(len(extra)) for args, extra in COMMANDS]
+)
+async def test_a_refused_token_is_one_line_and_never_printed(
+    args: list[str], extra: dict[str, str], sqlite_url: str, tmp_path: Path
+) -> None:
+    done = await run_refused(args, extra, sqlite_url, tmp_path)
     output = done.stdout + done.stderr
     assert TOKEN not in output and SECRET_PART not in output, output
     assert done.returncode == cli.EXIT_TOKEN_REFUSED, output
@@ -81,9 +90,9 @@ def test_log_records_are_masked_with_their_tracebacks(tmp_path: Path) -> None:
     assert "failed with ***" in text and "rejected; part ***" in text and "'token': '***'" in text
 
 
-def test_an_unexpected_error_prints_its_traceback_masked(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sqlite_url: str
-) -> None:
+def crash_a_command(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> int:
+    """`mohbot stats` in this process, its command raising an error that quotes the token."""
+
     def boom(_room: object, _args: object) -> int:
         raise RuntimeError(f"unexpected, with {TOKEN} inside")
 
@@ -94,7 +103,13 @@ def test_an_unexpected_error_prints_its_traceback_masked(
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setitem(cli.COMMANDS, "stats", boom)
-    assert cli.main(["stats"]) == cli.EXIT_FAILED
+    return cli.main(["stats"])
+
+
+def test_an_unexpected_error_prints_its_traceback_masked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sqlite_url: str
+) -> None:
+    assert crash_a_command(monkeypatch, sqlite_url) == cli.EXIT_FAILED
     printed = capsys.readouterr()
     assert "Traceback" in printed.err and "RuntimeError: unexpected, with *** inside" in printed.err
     assert TOKEN not in printed.err + printed.out and SECRET_PART not in printed.err
