@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -194,6 +195,28 @@ def webhook_options(settings: Settings) -> dict[str, object]:
     }
 
 
+async def _first_contact(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Initialise the bot (its first call to the Bot API), retrying a network fault with
+    back-off up to a minute between tries, and saying so in one line each time: a network blip
+    at boot must not end the process. A refused token is not retried (`mohbot` exits 3)."""
+    delay = 1.0
+    while True:
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError as exc:  # TimedOut included
+            log.warning(
+                "cannot reach the Bot API at %s (%s); trying again in %.0f s",
+                settings.telegram_api_base_url,
+                exc.message,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+
 def run(settings: Settings) -> int:
     """`mohbot run`: long polling, or webhook mode when WEBHOOK_URL is set. SIGINT and SIGTERM
     stop it cleanly (PTB's run_* methods handle them)."""
@@ -204,7 +227,7 @@ def run(settings: Settings) -> int:
         # would log a refused token with a traceback; `mohbot` says that in one line.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(application.initialize())
+        loop.run_until_complete(_first_contact(application, settings))
         if settings.webhook_url:
             if settings.webhook_secret is None:
                 log.warning("WEBHOOK_SECRET is not set: anyone who finds the URL can post updates")
