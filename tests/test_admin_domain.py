@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from digests import broadcasts, stats, subscriptions
 from digests.broadcasts import Audience, BroadcastError
-from digests.charts import render_png
+from digests.charts import ChartLabels, render_png
 from digests.clock import FakeClock
 from digests.dates import VN_TZ, When
 from digests.delivery import DeliveryEngine, DeliveryPolicy
@@ -110,7 +110,8 @@ def test_stats_match_the_database(newsroom: Newsroom, clock: FakeClock) -> None:
     series = stats.chart_series(newsroom, days=14)
     assert len(series.days) == 14 and series.subscribers[-1] == 4
     assert sum(series.articles["food-safety"]) == 2
-    png = render_png(series, lambda slug: slug)
+    labels = ChartLabels("t", "d", "a", "s", "none", {"leadership": "L", "food-safety": "F"})
+    png = render_png(series, labels)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
 
 
