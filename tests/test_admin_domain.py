@@ -3,15 +3,16 @@ statistics that match the database, the chart PNG, and one alert per failing sou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from digests import broadcasts, stats, subscriptions
 from digests.broadcasts import Audience, BroadcastError
-from digests.charts import render_png
+from digests.charts import ChartLabels, render_png
 from digests.clock import FakeClock
+from digests.dates import VN_TZ, When
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.ingest.items import ParsedItem
 from digests.services import Newsroom
@@ -109,8 +110,47 @@ def test_stats_match_the_database(newsroom: Newsroom, clock: FakeClock) -> None:
     series = stats.chart_series(newsroom, days=14)
     assert len(series.days) == 14 and series.subscribers[-1] == 4
     assert sum(series.articles["food-safety"]) == 2
-    png = render_png(series, lambda slug: slug)
+    labels = ChartLabels("t", "d", "a", "s", "none", {"leadership": "L", "food-safety": "F"})
+    png = render_png(series, labels)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+
+
+def test_articles_are_counted_on_their_publication_day(
+    newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """A first poll brings old articles today: each counts on its own local day, not today."""
+    assert clock.now() == datetime(2026, 3, 5, 0, 0, tzinfo=UTC)  # 07:00 on 5 March in Hanoi
+
+    def dated(title: str, at: datetime, has_time: bool = True) -> ParsedItem:
+        return ParsedItem(title=title, published=When(at, has_time))
+
+    with session_scope(newsroom.sessions) as session:
+        ArticleRepository(session).upsert(
+            [
+                dated("Tin năm ngoái", datetime(2025, 1, 10, 10, 0, tzinfo=VN_TZ)),
+                dated("Chỉ có ngày", datetime(2026, 2, 27, tzinfo=VN_TZ), has_time=False),
+                dated("Họp giao ban", datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)),
+                # 17:30 UTC on 3 March: already the 4th in Hanoi.
+                dated("Sau nửa đêm", datetime(2026, 3, 4, 0, 30, tzinfo=VN_TZ)),
+                ParsedItem(title="Không ghi ngày"),  # undated: the day it was first seen
+            ],
+            source_id=None,
+            now=clock.now(),  # all of them first seen now
+            labels=ArticleLabels(lambda t, s, b, sec: (["leadership"], []), "t"),
+        )
+    series = stats.chart_series(newsroom, days=14)
+    per_day = {
+        day: n for day, n in zip(series.days, series.articles["leadership"], strict=True) if n
+    }
+    assert per_day == {
+        date(2026, 2, 27): 1,
+        date(2026, 3, 2): 1,
+        date(2026, 3, 4): 1,
+        date(2026, 3, 5): 1,
+    }
+    figures = stats.collect(newsroom)
+    assert figures.articles_24h == {"leadership": 1}  # only the undated one
+    assert figures.articles_7d == {"leadership": 4}  # not the one of last year
 
 
 def test_one_alert_after_three_failures_and_one_recovery(

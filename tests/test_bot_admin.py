@@ -198,6 +198,13 @@ async def test_stats_sends_figures_and_a_png(settings: Settings, newsroom: Newsr
         assert figures.active == 2 and figures.paused == 1
         assert "Food safety 1" in text.text and "Ministry leadership activities 1" in text.text
         assert photo.method == "sendPhoto" and photo.data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert "0 digests, 0 broadcast messages, 0 failed" in text.text
+        assert photo.text.startswith("Articles per topic per publication day")
+        await bot.say(ADMIN, "/lang vi")
+        text, photo = await bot.say(ADMIN, "/stats", replies=2)
+        assert "Đã gửi trong 24 giờ: 0 bản tin, 0 thông báo, 0 lỗi" in text.text
+        assert "An toàn thực phẩm 1" in text.text
+        assert photo.method == "sendPhoto" and photo.text.startswith("Số tin mỗi chủ đề")
 
 
 async def test_a_sources_file_with_a_wrong_section_is_reported_to_the_admin(

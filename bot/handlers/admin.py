@@ -16,13 +16,14 @@ from bot.jobs import notify_admins
 from bot.keyboards import Action, CallbackData, button
 from bot.names import topic_name
 from bot.render import local_time, split_message
-from bot.texts import Html
+from bot.texts import Html, Texts
 from digests import broadcasts, stats, subscriptions
 from digests.broadcasts import Audience, BroadcastError, Progress
-from digests.charts import ChartsUnavailable, render_png
+from digests.charts import ChartLabels, ChartsUnavailable, render_png
 from digests.ingest.service import ingest as ingest_sources
 from digests.ingest.service import source_health
 from digests.ingest.sources_file import SourcesFileError
+from digests.topics.catalog import Catalog
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 3.0  # seconds between edits of a progress message
@@ -400,14 +401,44 @@ async def ingest(update: Update, context: BotContext) -> None:
     await reply(update, context, "\n".join(lines))
 
 
-def _counts(mapping: dict[str, int], context: BotContext, language: str) -> str:
+def _counts(mapping: dict[str, int], texts: Texts, catalog: Catalog, language: str) -> str:
     if not mapping:
-        return context.services.texts.get(language, "none")
+        return texts.get(language, "none")
     parts = []
     for slug, n in sorted(mapping.items(), key=lambda kv: (-kv[1], kv[0])):
-        topic = context.services.catalog.topic(slug)
+        topic = catalog.topic(slug)
         parts.append(f"{topic_name(topic, language) if topic else slug} {n}")
     return ", ".join(parts)
+
+
+def stats_text(texts: Texts, catalog: Catalog, figures: stats.Stats, language: str) -> str:
+    """The /stats message in the admin's language."""
+    return texts.get(
+        language,
+        "stats",
+        active=figures.active,
+        paused=figures.paused,
+        blocked=figures.blocked,
+        new=figures.new_7d,
+        per_topic=_counts(figures.per_topic, texts, catalog, language),
+        articles_24h=_counts(figures.articles_24h, texts, catalog, language),
+        articles_7d=_counts(figures.articles_7d, texts, catalog, language),
+        digests=Html(texts.plural(language, "stats_digests", figures.digests_24h)),
+        broadcasts=Html(texts.plural(language, "stats_broadcasts", figures.broadcasts_24h)),
+        failed=figures.failed_24h,
+    )
+
+
+def chart_labels(texts: Texts, catalog: Catalog, language: str) -> ChartLabels:
+    """Every word of the /stats chart in the admin's language, topics in the catalog's order."""
+    return ChartLabels(
+        title=texts.get(language, "stats_chart_title"),
+        day_axis=texts.get(language, "stats_chart_day_axis"),
+        articles_axis=texts.get(language, "stats_chart_articles_axis"),
+        subscribers_title=texts.get(language, "stats_chart_subscribers"),
+        no_articles=texts.get(language, "stats_chart_no_articles"),
+        topics={t.slug: topic_name(t, language) for t in catalog.topics},
+    )
 
 
 async def show_stats(update: Update, context: BotContext) -> None:
@@ -416,29 +447,11 @@ async def show_stats(update: Update, context: BotContext) -> None:
     services = context.services
     language = await language_of(update, context)
     figures = await call(stats.collect, services.newsroom)
-    text = services.texts.get(
-        language,
-        "stats",
-        active=figures.active,
-        paused=figures.paused,
-        blocked=figures.blocked,
-        new=figures.new_7d,
-        per_topic=_counts(figures.per_topic, context, language),
-        articles_24h=_counts(figures.articles_24h, context, language),
-        articles_7d=_counts(figures.articles_7d, context, language),
-        digests=figures.digests_24h,
-        broadcasts=figures.broadcasts_24h,
-        failed=figures.failed_24h,
-    )
-    await reply(update, context, text)
+    await reply(update, context, stats_text(services.texts, services.catalog, figures, language))
     series = await call(stats.chart_series, services.newsroom)
-
-    def label(slug: str) -> str:
-        topic = services.catalog.topic(slug)
-        return topic_name(topic, language) if topic else slug
-
+    labels = chart_labels(services.texts, services.catalog, language)
     try:
-        png = await call(render_png, series, label)
+        png = await call(render_png, series, labels)
     except ChartsUnavailable:
         await reply(update, context, services.texts.get(language, "stats_no_chart"))
         return
