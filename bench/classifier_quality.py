@@ -1,7 +1,10 @@
 """Classifier quality: precision, recall and F1 per topic and micro-averaged, for topics and
-for leaders, on the labelled seed items and on the held-out set.
+for leaders, on the labelled seed items, on the older held-out set, and on the corpus of real
+news labelled apart (tests/data/corpus): its development part and its held-out part (split once
+by outlet, bench/corpus_split.py), with the English items of each, and the agreement of the two
+labellers where both labelled. The corpus's leaders are compared on the catalog's leaders.
 
-    .venv/bin/python bench/classifier_quality.py
+    .venv/bin/python bench/classifier_quality.py [--quiet]
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def evaluate(
         tp, fp, fn = (sum(c[i] for c in per_label.values()) for i in range(3))
         p, r, f = prf(tp, fp, fn)
         micro[kind] = f
+        micro[f"{kind}_precision"], micro[f"{kind}_recall"] = p, r
         if verbose:
             print(f"    {'micro':<24} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
     if verbose and errors:
@@ -66,15 +70,84 @@ def evaluate(
     return micro
 
 
+CORPUS = ROOT / "tests" / "data" / "corpus"
+
+
+def corpus_items(catalog_leaders: set[str]) -> dict[str, list[LabelledItem]]:
+    """The corpus's parts as labelled items: development, held out, and their English items."""
+    split = json.loads((CORPUS / "split.json").read_text(encoding="utf-8"))
+    parts: dict[str, list[LabelledItem]] = {
+        "corpus_development": [],
+        "corpus_heldout": [],
+        "corpus_development_en": [],
+        "corpus_heldout_en": [],
+    }
+    side = {i: "corpus_development" for i in split["development"]}
+    side.update({i: "corpus_heldout" for i in split["heldout"]})
+    for path in sorted(CORPUS.glob("batch*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            item = LabelledItem(
+                title=raw["title"],
+                summary=raw.get("lead") or "",
+                body=raw.get("body") or "",
+                section=None,
+                topics=frozenset(raw["topics"]),
+                leaders=frozenset(x for x in raw["leaders"] if x in catalog_leaders),
+                where=f"corpus/{raw['id']}",
+            )
+            name = side[raw["id"]]
+            parts[name].append(item)
+            if raw["language"] == "en":
+                parts[f"{name}_en"].append(item)
+    return parts
+
+
+def agreement() -> dict[str, float]:
+    """Micro-F1 of the second labeller against the first, on the items both labelled."""
+    first = {
+        raw["id"]: raw
+        for path in sorted(CORPUS.glob("batch*.jsonl"))
+        for raw in map(json.loads, filter(str.strip, path.read_text("utf-8").splitlines()))
+    }
+    second = [
+        json.loads(line)
+        for line in (CORPUS / "second_labeller.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    figures = {}
+    for kind in ("topics", "leaders"):
+        tp = fp = fn = 0
+        for raw in second:
+            gold, got = set(first[raw["id"]][kind]), set(raw[kind])
+            tp, fp, fn = tp + len(gold & got), fp + len(got - gold), fn + len(gold - got)
+        figures[kind] = round(prf(tp, fp, fn)[2], 3)
+    figures["items"] = len(second)
+    return figures
+
+
 def main() -> None:
-    classifier = Classifier(load_catalog())
+    quiet = "--quiet" in sys.argv
+    catalog = load_catalog()
+    classifier = Classifier(catalog)
     figures: dict[str, object] = {"bench": "classifier_quality"}
-    for name in ("labelled_items", "heldout_items"):
-        items = load(name)
+    named = {name: load(name) for name in ("labelled_items", "heldout_items")}
+    named.update(corpus_items({x.name for x in catalog.leaders}))
+    for name, items in named.items():
         print(f"{name} ({len(items)} items)")
-        micro = evaluate(classifier, items)
+        micro = evaluate(classifier, items, verbose=not quiet)
         figures[f"{name}_topics_micro_f1"] = round(micro["topics"], 4)
+        figures[f"{name}_topics_precision"] = round(micro["topics_precision"], 4)
+        figures[f"{name}_topics_recall"] = round(micro["topics_recall"], 4)
         figures[f"{name}_leaders_micro_f1"] = round(micro["leaders"], 4)
+        print(
+            f"  = topics P {micro['topics_precision']:.3f} R {micro['topics_recall']:.3f} "
+            f"F1 {micro['topics']:.3f}; leaders F1 {micro['leaders']:.3f}"
+        )
+    figures["labellers_agreement"] = agreement()
+    print(f"labellers' agreement: {figures['labellers_agreement']}")
     sample = load("labelled_items")
     started = time.perf_counter()
     for i in range(10_000):

@@ -6,7 +6,7 @@ Each label line names its item by `source` and `key`:
 - `seeds/related` and the title: a related title listed under a seed article ("Tin liên
   quan"), title only;
 - `moh_pages/<file>` and the item's link: an item of a saved ministry page or feed in
-  `../shared/moh_pages/` (read there, never copied into the project).
+  `tests/data/shared/moh_pages/` (a copy of the saved pages).
 
 `labelled_items.jsonl` labels every seed item (the catalog was written from them);
 `heldout_items.jsonl` labels every item of `moh_pages`, plus the related titles.
@@ -27,7 +27,7 @@ from digests.ingest.seeds import parse_seed_dir
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 SEEDS = ROOT / "seeds"
-MOH_PAGES = ROOT.parent / "shared" / "moh_pages"
+MOH_PAGES = DATA / "shared" / "moh_pages"
 PAGE_BASE = "https://ncov.moh.gov.vn/"
 
 
