@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digests.compose import Digest, Reader, compose, newest_first, section_articles
+from digests.compose import Digest, Reader, compose, is_news, newest_first, section_articles
 from digests.locks import exclusive
 from digests.messages import MessagePart
 from digests.reading import ArticleView, article_view
@@ -38,6 +38,8 @@ from digests.stories import story_groups
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=7)
+# Rendered digests kept for readers alike in one dispatcher pass (oldest dropped first).
+RENDERED_KEPT = 2048
 # Rendering is the bot's job: a digest in, the message parts (HTML, split) out.
 Renderer = Callable[[Digest], list[MessagePart]]
 
@@ -111,6 +113,12 @@ def new_articles(session: Session, since: datetime, until: datetime) -> list[Art
     return sorted((article_view(a) for a in rows), key=newest_first)
 
 
+def news_at(articles: Sequence[ArticleView], now: datetime, layout: Layout) -> list[ArticleView]:
+    """The articles that are news at `now` (published within DIGEST_MAX_AGE)."""
+    not_before = now - layout.max_age
+    return [a for a in articles if is_news(a, not_before)]
+
+
 def compose_for(
     reader: Reader,
     since: datetime,
@@ -119,6 +127,8 @@ def compose_for(
     layout: Layout,
     stories: Mapping[int, tuple[ArticleView, ...]] | None = None,
 ) -> Digest | None:
+    """The reader's digest of `articles` (newest first, already only what is news at `now`:
+    see `news_at`) first seen after `since`."""
     mine = [a for a in articles if a.first_seen_at > since]
     return compose(
         reader,
@@ -128,7 +138,6 @@ def compose_for(
         leader_order=layout.leader_order,
         max_per_topic=layout.max_per_section,
         presorted=True,
-        not_before=now - layout.max_age,
         since=since,
         until=now,
         stories=stories if stories is not None else story_groups(mine),
@@ -232,8 +241,9 @@ def _queue_batch(
         if not due:
             return report
         since = min(window_start(s, now) for s in due)
-        articles = new_articles(session, since, now)
-        stories = story_groups(articles)  # once for the whole batch, not once per reader
+        # What is news, found once for the whole batch rather than once per reader.
+        articles = news_at(new_articles(session, since, now), now, layout)
+        stories = story_groups(articles)
         days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
         ledger = DeliveryRepository(session)
         already = ledger.digests_on(days)
@@ -265,6 +275,8 @@ def _queue_batch(
                 day,
             )
             if key not in rendered:
+                if len(rendered) >= RENDERED_KEPT:  # bounded: windows may all differ
+                    del rendered[next(iter(rendered))]
                 digest = compose_for(reader, window, articles, now, layout, stories)
                 parts = [p.to_json() for p in render(digest)] if digest else []
                 rendered[key] = (digest, parts)
@@ -301,8 +313,9 @@ def digest_now(room: Newsroom, chat_id: int, layout: Layout | None = None) -> Di
         if subscriber is None:
             return None
         since = window_start(subscriber, now)
-        articles = new_articles(session, since, now)
-        return compose_for(reader_of(subscriber), since, articles, now, layout or Layout.of(room))
+        layout = layout or Layout.of(room)
+        articles = news_at(new_articles(session, since, now), now, layout)
+        return compose_for(reader_of(subscriber), since, articles, now, layout)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ _ZERO_WIDTH = re.compile(r"[\u200c\u200d\u2060]")
 # can encode, and which a hostile JSON document can carry as "\ud800").
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # A syllable: a run of letters and digits (Vietnamese words are written as syllables).
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -104,6 +105,8 @@ def title_key(title: str) -> str:
 def storable(text: str) -> str:
     """`text` without control characters and lone surrogates, for text that is not otherwise
     cleaned (addresses, GUIDs)."""
+    if _UNSTORABLE.search(text) is None:  # nearly always: one scan, no copy
+        return text
     return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
 
 

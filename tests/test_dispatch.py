@@ -203,3 +203,31 @@ def test_digest_time_change_reschedules(room: Newsroom, clock: FakeClock) -> Non
     add_articles(room, ["Bộ trưởng làm việc tại Cần Thơ"])
     clock.advance(timedelta(minutes=30))  # 06:30
     assert queue_due_digests(room, render).queued == 1
+
+
+def test_digest_now_holds_only_what_is_news(room: Newsroom, clock: FakeClock) -> None:
+    """/digest follows the same rule as the scheduled digest: old news is not news."""
+    from digests.dates import When
+    from digests.dispatch import digest_now
+
+    subscriptions.register(room, 501)
+    with session_scope(room.sessions) as session:
+        ArticleRepository(session).upsert(
+            [
+                ParsedItem(
+                    title="Bộ trưởng tiếp đoàn WHO",
+                    published=When(clock.now() - timedelta(hours=2), True),
+                ),
+                ParsedItem(
+                    title="Bộ trưởng thăm Hà Giang",
+                    published=When(clock.now() - timedelta(days=30), True),
+                ),
+            ],
+            source_id=None,
+            now=clock.now(),
+            labels=room.labels,
+        )
+    digest = digest_now(room, 501)
+    assert digest is not None
+    titles = [i.article.title for s in digest.sections for i in s.items]
+    assert titles == ["Bộ trưởng tiếp đoàn WHO"]

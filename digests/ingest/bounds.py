@@ -12,6 +12,7 @@ health records.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ LAST_MODIFIED_CHARS = 100
 # Items read from one answer of a source; a feed of a million entries is cut to this.
 ITEMS_PER_READ = 1_000
 LINK_SCHEMES = ("http", "https")
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(slots=True)
@@ -66,7 +68,7 @@ def safe_link(url: str | None) -> str | None:
     if not url:
         return None
     url = storable(url).strip()
-    if not url or len(url) > URL_CHARS or any(c.isspace() for c in url):
+    if not url or len(url) > URL_CHARS or _SPACE.search(url):
         return None
     try:
         parts = urlsplit(url)
