@@ -23,6 +23,7 @@ from digests.charts import ChartsUnavailable, render_png
 from digests.ingest.service import ingest as ingest_sources
 from digests.ingest.service import source_health
 from digests.ingest.sources_file import SourcesFileError
+from digests.messages import MessagePart
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 3.0  # seconds between edits of a progress message
@@ -191,8 +192,8 @@ async def on_admin_button(update: Update, context: BotContext, data: CallbackDat
         await query.answer(services.texts.get(language, exc.key), show_alert=True)
 
 
-def _parts(progress: Progress) -> list[str]:
-    return split_message(progress.text) if progress.text else []
+def _parts(progress: Progress) -> list[MessagePart]:
+    return [MessagePart(part) for part in split_message(progress.text)] if progress.text else []
 
 
 async def _preview(update: Update, context: BotContext, broadcast_id: int, language: str) -> None:
@@ -209,7 +210,7 @@ async def _preview(update: Update, context: BotContext, broadcast_id: int, langu
     else:
         for part in _parts(draft):
             await context.bot.send_message(
-                chat.id, part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                chat.id, part.text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
             )
     texts = services.texts
     markup = InlineKeyboardMarkup(
