@@ -12,11 +12,11 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes, Job
 
 from bot.context import BotContext, call, language_of, reply
-from bot.jobs import notify_admins
 from bot.keyboards import Action, CallbackData, button
 from bot.names import topic_name
 from bot.render import local_time, split_message
 from bot.texts import Html
+from bot.ticks import alert_admins
 from digests import broadcasts, stats, subscriptions
 from digests.broadcasts import Audience, BroadcastError, Progress
 from digests.charts import ChartsUnavailable, render_png
@@ -385,7 +385,7 @@ async def ingest(update: Update, context: BotContext) -> None:
     except SourcesFileError as exc:
         await reply(update, context, texts.get(language, "ingest_bad_sources", error=exc))
         return
-    await notify_admins(context, reports)
+    await alert_admins(services, reports)
     lines = []
     for r in reports:
         if r.error:
