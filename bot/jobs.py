@@ -128,6 +128,7 @@ def schedule(application: Application, intervals: JobIntervals) -> None:  # type
         keep_going=lambda: application.running,
         poll_every=intervals.poll,
         dispatch_every=intervals.dispatch,
+        deliver_every=intervals.deliver,
     )
     queue.run_repeating(poll_sources, intervals.poll, first=1.0, name="poll-sources", data=ticks)
     queue.run_repeating(

@@ -35,10 +35,12 @@ T = TypeVar("T")
 # What makes a whole tick fail: worth backing off from, not worth a traceback each time.
 TICK_FAILURES = (SourcesFileError, SQLAlchemyError, OSError)
 BACKOFF_CAP = 3600.0
+# Sending waits at most this long after the database comes back.
+DELIVER_BACKOFF_CAP = 60.0
 
 
-def _backoff(every: float) -> Backoff:
-    return Backoff(base=every, cap=max(every, BACKOFF_CAP))
+def _backoff(every: float, cap: float = BACKOFF_CAP) -> Backoff:
+    return Backoff(base=every, cap=max(every, cap))
 
 
 @dataclass
@@ -52,12 +54,15 @@ class Ticks:
     keep_going: Callable[[], bool]
     poll_every: float = 60.0
     dispatch_every: float = 60.0
+    deliver_every: float = 2.0
     poll_backoff: Backoff = field(init=False)
     dispatch_backoff: Backoff = field(init=False)
+    deliver_backoff: Backoff = field(init=False)
 
     def __post_init__(self) -> None:
         self.poll_backoff = _backoff(self.poll_every)
         self.dispatch_backoff = _backoff(self.dispatch_every)
+        self.deliver_backoff = _backoff(self.deliver_every, DELIVER_BACKOFF_CAP)
 
     async def _guarded(
         self, backoff: Backoff, what: str, work: Callable[[], Awaitable[T]]
@@ -98,16 +103,21 @@ class Ticks:
         await self._guarded(self.dispatch_backoff, "queue digests", dispatch)
         await self.deliver()
 
-    async def deliver(self) -> DeliveryOutcome:
+    async def deliver(self) -> DeliveryOutcome | None:
         """Put back what dead processes left in flight, then send what is due until nothing is
         (or the process stops); a tick that finds another still sending does nothing."""
         services = self.services
         engine = services.engine
         if engine is None or services.delivery_lock.locked():
-            return DeliveryOutcome()
-        async with services.delivery_lock:
-            await engine.take_over_stale()
-            return await engine.run_until_idle(keep_going=self.keep_going)
+            return None
+
+        async def send() -> DeliveryOutcome:
+            assert engine is not None
+            async with services.delivery_lock:
+                await engine.take_over_stale()
+                return await engine.run_until_idle(keep_going=self.keep_going)
+
+        return await self._guarded(self.deliver_backoff, "send from the ledger", send)
 
 
 def alert_text(services: BotServices, report: SourceReport, language: str) -> str | None:

@@ -71,6 +71,7 @@ async def run_worker(
             keep_going=lambda: not stop.is_set(),
             poll_every=periodic_every,
             dispatch_every=periodic_every,
+            deliver_every=deliver_every,
         )
         log.info("worker %s started", name)
         loops = [repeat(ticks.deliver, deliver_every, stop)]
