@@ -389,7 +389,7 @@ class DeliveryEngine:
 def enqueue(room: Newsroom, deliveries: Sequence[NewDelivery]) -> list[int]:
     """Queue these messages in the ledger, due now (one transaction); returns their ids."""
     with session_scope(room.sessions) as session:
-        return DeliveryRepository(session).queue(deliveries, room.clock.now())
+        return DeliveryRepository(session).queue(deliveries, room.clock.now(), return_ids=True)
 
 
 def outcome_of(room: Newsroom, ids: Sequence[int]) -> dict[DeliveryState, int]:

@@ -32,6 +32,7 @@ from digests.store.models import (
     Subscription,
     SubscriptionKind,
 )
+from digests.store.subscribers import SubscriberRepository
 from digests.stories import story_groups
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ def _digest_now(
 def digest_now(room: Newsroom, chat_id: int, layout: Layout | None = None) -> Digest | None:
     """The chat's digest of what is new since its last scheduled one, without counting as it."""
     with session_scope(room.sessions) as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        subscriber = SubscriberRepository(session).get(chat_id)
         if subscriber is None:
             return None
         return _digest_now(session, subscriber, room.clock.now(), layout or Layout.of(room))
@@ -325,7 +326,7 @@ def queue_digests_now(
     result = DigestsNow(queued=[], empty=0, unknown=[])
     with session_scope(room.sessions) as session:
         for chat_id in chat_ids:
-            subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+            subscriber = SubscriberRepository(session).get(chat_id)
             if subscriber is None:
                 result.unknown.append(chat_id)
                 continue
@@ -334,7 +335,7 @@ def queue_digests_now(
                 result.empty += 1
                 continue
             deliveries.append(digest_delivery(subscriber.id, chat_id, digest, render(digest)))
-        result.queued = DeliveryRepository(session).queue(deliveries, now)
+        result.queued = DeliveryRepository(session).queue(deliveries, now, return_ids=True)
     return result
 
 
@@ -362,7 +363,7 @@ def section_page(
     `offset` on: the same rule as the digest itself, so the pages continue it exactly."""
     layout = Layout.of(room)
     with session_scope(room.sessions) as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        subscriber = SubscriberRepository(session).get(chat_id)
         if subscriber is None:
             return None
         news = section_articles(new_articles(session, since, until), key, until - layout.max_age)

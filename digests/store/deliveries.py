@@ -62,8 +62,11 @@ class DeliveryRepository:
         )
         return {(sid, day) for sid, day in rows if days.get(sid) == day}
 
-    def queue(self, deliveries: Iterable[NewDelivery], now: datetime) -> list[int]:
-        """Queue many deliveries at once (one statement), due now; returns their ids."""
+    def queue(
+        self, deliveries: Iterable[NewDelivery], now: datetime, *, return_ids: bool = False
+    ) -> list[int]:
+        """Queue many deliveries at once (one statement), due now. Returns their ids when
+        `return_ids`, else nothing: RETURNING costs a fifth more on a digest fan-out."""
         encoded: dict[int, list[str | dict[str, object]]] = {}
         rows = []
         for new in deliveries:
@@ -93,9 +96,11 @@ class DeliveryRepository:
         if not rows:
             return []
         table = Delivery.__table__
-        return list(
-            self.session.connection().execute(insert(table).returning(table.c.id), rows).scalars()
-        )
+        if not return_ids:
+            self.session.connection().execute(insert(table), rows)
+            return []
+        statement = insert(table).returning(table.c.id)
+        return list(self.session.connection().execute(statement, rows).scalars())
 
     def move_schedules(self, rows: list[dict[str, object]]) -> None:
         """Set many subscribers' next digest time and last digest at once (keyed by `sid`)."""
