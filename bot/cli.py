@@ -284,13 +284,14 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
         return 2
     from bot.jobs import digest_renderer
     from digests import delivery, subscriptions
+    from digests.delivery import DeliveryEngine
     from digests.dispatch import queue_digests_now
     from digests.store.models import DeliveryState
 
     render = digest_renderer(_bot_services(room))
     chats = [args.user] if args.user is not None else subscriptions.active_chat_ids(room)
 
-    async def work(engine, _bot) -> int:  # type: ignore[no-untyped-def]
+    async def work(engine: DeliveryEngine, _bot: object) -> int:
         # Queued once the Bot API has accepted the token, so a refused one leaves nothing.
         result = await asyncio.to_thread(queue_digests_now, room, chats, render)
         for chat in result.unknown:
