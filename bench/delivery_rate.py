@@ -23,6 +23,7 @@ from digests.broadcasts import Audience
 from digests.clock import FakeClock
 from digests.config import load_settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from tests.fakes.bot_api_server import FakeTelegram
 
@@ -44,7 +45,7 @@ async def run(messages: int, db: str) -> dict[str, object]:
                 subscriptions.register(room, chat)
             draft = broadcasts.create_draft(room, 1, text="Thông báo <b>khẩn</b> của Bộ Y tế")
             broadcasts.set_audience(room, draft, Audience())
-            broadcasts.start(room, draft, ["Thông báo <b>khẩn</b> của Bộ Y tế"])
+            broadcasts.start(room, draft, [MessagePart("Thông báo <b>khẩn</b> của Bộ Y tế")])
             async with Bot("123:BENCH", base_url=f"{tg.base_url}/bot") as bot:
                 engine = DeliveryEngine(
                     room, TelegramSender(bot), worker="bench", policy=DeliveryPolicy(rate=LIMIT)

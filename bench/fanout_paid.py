@@ -26,9 +26,11 @@ from sqlalchemy import insert
 
 from digests.clock import FakeClock
 from digests.config import load_settings
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.models import ChatKind, Delivery, DeliveryKind, DeliveryState, Subscriber
+from digests.store.deliveries import DeliveryRepository, NewDelivery
+from digests.store.models import ChatKind, DeliveryKind, Subscriber
 from tests.fakes.bot_api_server import FakeTelegram
 
 LIMIT = 1000
@@ -54,22 +56,16 @@ def queue(room: Newsroom, chats: range) -> None:
                 for c in chats
             ],
         )
-        session.execute(
-            insert(Delivery),
+        DeliveryRepository(session).queue(
             [
-                {
-                    "kind": DeliveryKind.BROADCAST,
-                    "chat_id": c,
-                    "parts": ["<b>Thông báo</b> của Bộ Y tế"],
-                    "parts_sent": 0,
-                    "state": DeliveryState.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "article_ids": [],
-                }
+                NewDelivery(
+                    kind=DeliveryKind.BROADCAST,
+                    chat_id=c,
+                    parts=[MessagePart("<b>Thông báo</b> của Bộ Y tế")],
+                )
                 for c in chats
             ],
+            now,
         )
 
 

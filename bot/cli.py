@@ -282,39 +282,34 @@ async def _with_engine(room: Newsroom, work: Callable) -> int:  # type: ignore[t
 
 
 def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
-    """Send digests now (they do not count as the scheduled ones)."""
+    """Send digests now (they do not count as the scheduled ones): queued in the ledger and
+    sent by the delivery engine, at Telegram's pace, then reported."""
     if not _require_token(room.settings):
         return 2
     from bot.jobs import digest_renderer
-    from bot.sender import TelegramSender
-    from digests import subscriptions
-    from digests.dispatch import digest_now
+    from digests import delivery, subscriptions
+    from digests.delivery import DeliveryEngine
+    from digests.dispatch import queue_digests_now
+    from digests.store.models import DeliveryState
 
-    services = _bot_services(room)
-    render = digest_renderer(services)
+    render = digest_renderer(_bot_services(room))
     chats = [args.user] if args.user is not None else subscriptions.active_chat_ids(room)
 
-    async def work(_engine, bot) -> int:  # type: ignore[no-untyped-def]
-        sender = TelegramSender(bot)
-        sent = empty = failed = 0
-        for chat in chats:
-            if subscriptions.get(room, chat) is None:
-                say_error(f"{chat}: not a subscriber")
-                failed += 1
-                continue
-            digest = digest_now(room, chat)
-            if digest is None:
-                empty += 1
-                continue
-            try:
-                for part in render(digest):
-                    await sender.send(chat, part)
-                sent += 1
-            except Exception as exc:  # report and go on with the others
-                say_error(f"{chat}: {exc}")
-                failed += 1
-        print(f"digests sent: {sent}, nothing new: {empty}, failed: {failed}")
-        return 0 if not failed else 1
+    async def work(engine: DeliveryEngine, _bot: object) -> int:
+        # Queued once the Bot API has accepted the token, so a refused one leaves nothing.
+        result = await asyncio.to_thread(queue_digests_now, room, chats, render)
+        for chat in result.unknown:
+            say_error(f"{chat}: not a subscriber")
+        await engine.run_until_idle()
+        states = await asyncio.to_thread(delivery.outcome_of, room, result.queued)
+        failed = len(result.unknown) + states[DeliveryState.FAILED]
+        failed += states[DeliveryState.BLOCKED]
+        pending = states[DeliveryState.QUEUED] + states[DeliveryState.SENDING]
+        print(
+            f"digests sent: {states[DeliveryState.SENT]}, nothing new: {result.empty}, "
+            f"failed: {failed}, still queued: {pending}"
+        )
+        return 0 if not failed and not pending else 1
 
     return asyncio.run(_with_engine(room, work))
 
@@ -324,6 +319,7 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
         return 2
     from bot.render import split_message
     from digests import broadcasts
+    from digests.messages import MessagePart
 
     audience = broadcasts.Audience(tuple(args.topic or ()), tuple(args.leader or ()))
     count = broadcasts.audience_size(room, audience)
@@ -336,7 +332,7 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
             return 1
     draft = broadcasts.create_draft(room, admin_id=0, text=args.text)
     broadcasts.set_audience(room, draft, audience)
-    broadcasts.start(room, draft, split_message(args.text))
+    broadcasts.start(room, draft, [MessagePart(part) for part in split_message(args.text)])
 
     async def work(engine, _bot) -> int:  # type: ignore[no-untyped-def]
         await engine.run_until_idle()

@@ -8,7 +8,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -56,6 +56,11 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: igno
 
 def install_services(application: Application, services: BotServices) -> None:  # type: ignore[type-arg]
     application.bot_data[_SERVICES] = services
+
+
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
+    """The services `install_services` put in the application."""
+    return cast(BotServices, application.bot_data[_SERVICES])
 
 
 async def call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -1,30 +1,23 @@
-"""Repeating jobs on PTB's JobQueue (APScheduler). Each tick asks the database what is due
-now (by the Newsroom's clock) and calls a domain service; nothing lives only in memory."""
+"""Repeating jobs on PTB's JobQueue (APScheduler): the ticks of bot/ticks.py, which `mohbot
+worker` runs from its own loop. Each asks the database what is due now (by the Newsroom's
+clock) and calls a domain service; nothing lives only in memory."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import SQLAlchemyError
-from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.context import BotContext, BotServices, call
+from bot.context import BotContext, BotServices, call, services_of
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_digest
 from bot.sender import TelegramSender, delivery_bot
-from digests import subscriptions
-from digests.backoff import Backoff
+from bot.ticks import Ticks
 from digests.compose import Digest, DigestSection, section_leader
 from digests.delivery import DeliveryEngine
-from digests.dispatch import queue_due_digests
-from digests.errors import one_line
-from digests.ingest.service import SourceReport, ingest
-from digests.ingest.sources_file import SourcesFileError
 from digests.messages import Button, MessagePart
 from digests.ratelimit import gate_for
 from digests.text import truncate
@@ -91,72 +84,22 @@ def digest_renderer(services: BotServices) -> DigestRenderer:
     return DigestRenderer(services)
 
 
+def _ticks(context: BotContext) -> Ticks:
+    assert context.job is not None and isinstance(context.job.data, Ticks)
+    return context.job.data
+
+
 async def poll_sources(context: BotContext) -> None:
-    """Poll the sources that are due. When polling fails as a whole (the database away, a
-    broken sources file), the next tries come less and less often and each failure is logged
-    once, not every minute."""
     context.services.newsroom.metrics.poll_cycle()  # for /healthz, whatever the outcome
-    backoff: Backoff = context.job.data if context.job else Backoff()  # type: ignore[assignment]
-    now = asyncio.get_running_loop().time()
-    if not backoff.ready(now):
-        return
-    try:
-        reports = await ingest(context.services.newsroom, due_only=True)
-    except (SourcesFileError, SQLAlchemyError, OSError) as exc:
-        error = one_line(exc)
-        if backoff.failed(now, error):
-            log.error("cannot poll the sources (next try in %.0f s): %s", backoff.delay, error)
-        return
-    if backoff.succeeded():
-        log.info("polling the sources works again")
-    await notify_admins(context, reports)
-
-
-async def notify_admins(context: BotContext, reports: list[SourceReport]) -> None:
-    """One message to every admin when a source has just failed three times in a row, one when
-    it works again, and one when it starts being read only in part (records skipped or cut)."""
-    services = context.services
-    for report in reports:
-        if not (report.alert or report.recovered or report.partial_alert):
-            continue
-        for admin_id in sorted(services.admin_ids):
-            view = await call(subscriptions.get, services.newsroom, admin_id)
-            language = view.language if view else "vi"
-            if report.alert:
-                text = services.texts.get(
-                    language,
-                    "source_alert",
-                    name=report.name,
-                    failures=report.consecutive_failures,
-                    error=report.error or "",
-                )
-            elif report.recovered:
-                text = services.texts.get(language, "source_recovered", name=report.name)
-            else:
-                text = services.texts.get(
-                    language, "source_partial", name=report.name, note=report.note or ""
-                )
-            try:
-                await context.bot.send_message(admin_id, text, parse_mode="HTML")
-            except TelegramError as exc:  # an admin who never opened the bot, or blocked it
-                log.warning("could not alert admin %s: %s", admin_id, exc)
+    await _ticks(context).poll_sources()
 
 
 async def dispatch_digests(context: BotContext) -> None:
-    services = context.services
-    await call(queue_due_digests, services.newsroom, digest_renderer(services))
-    await deliver(context)
+    await _ticks(context).dispatch_digests()
 
 
 async def deliver(context: BotContext) -> None:
-    """Send what is queued; a tick that finds the previous one still sending does nothing."""
-    services = context.services
-    if services.engine is None or services.delivery_lock.locked():
-        return
-    async with services.delivery_lock:
-        await services.engine.take_over_stale()
-        # On shutdown PTB waits for running jobs: stop after the current batch.
-        await services.engine.run_until_idle(keep_going=lambda: context.application.running)
+    await _ticks(context).deliver()
 
 
 async def start_delivery(application: Application, services: BotServices, worker: str) -> None:  # type: ignore[type-arg]
@@ -175,14 +118,21 @@ async def start_delivery(application: Application, services: BotServices, worker
 
 
 def schedule(application: Application, intervals: JobIntervals) -> None:  # type: ignore[type-arg]
+    """The ticks (bot/ticks.py) on PTB's JobQueue; on shutdown PTB waits for running jobs,
+    and a delivery stops after its current batch."""
     queue = application.job_queue
     assert queue is not None, "install python-telegram-bot[job-queue]"
-    queue.run_repeating(
-        poll_sources,
-        intervals.poll,
-        first=1.0,
-        name="poll-sources",
-        data=Backoff(base=intervals.poll, cap=max(intervals.poll, 3600.0)),
+    services = services_of(application)
+    ticks = Ticks(
+        services,
+        render=digest_renderer(services),
+        keep_going=lambda: application.running,
+        poll_every=intervals.poll,
+        dispatch_every=intervals.dispatch,
+        deliver_every=intervals.deliver,
     )
-    queue.run_repeating(dispatch_digests, intervals.dispatch, first=0.5, name="dispatch-digests")
-    queue.run_repeating(deliver, intervals.deliver, first=0.5, name="deliver")
+    queue.run_repeating(poll_sources, intervals.poll, first=1.0, name="poll-sources", data=ticks)
+    queue.run_repeating(
+        dispatch_digests, intervals.dispatch, first=0.5, name="dispatch-digests", data=ticks
+    )
+    queue.run_repeating(deliver, intervals.deliver, first=0.5, name="deliver", data=ticks)

@@ -14,24 +14,33 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_services
 from bot.jobs import digest_renderer
 from bot.sender import TelegramSender, delivery_bot
-from digests.backoff import Backoff
+from bot.ticks import Ticks
 from digests.config import Settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
-from digests.dispatch import queue_due_digests
-from digests.errors import one_line
 from digests.health import HealthServer
-from digests.ingest.service import ingest
 from digests.ratelimit import gate_for
 from digests.services import Newsroom
 
 log = logging.getLogger(__name__)
+
+
+async def repeat(tick: Callable[[], Awaitable[object]], every: float, stop: asyncio.Event) -> None:
+    """Call `tick` every `every` seconds (after the previous call ends) until `stop` is set: a
+    JobQueue's repeating job. An unexpected error is logged, as PTB's error handler logs a
+    job's, and the next tick comes as usual."""
+    while not stop.is_set():
+        try:
+            await tick()
+        except Exception:
+            log.exception("error in %s", getattr(tick, "__name__", tick))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 async def run_worker(
@@ -43,45 +52,40 @@ async def run_worker(
     stale_after: timedelta = timedelta(minutes=2),
     periodic: bool = True,
 ) -> int:
+    """Run until SIGINT or SIGTERM: the same ticks as `mohbot run`'s jobs (bot/ticks.py)."""
     room = Newsroom.open(settings)
     services = build_services(settings, room)
-    bot = delivery_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     policy = DeliveryPolicy.from_settings(settings, stale_after=stale_after)
-    async with bot:
-        engine = DeliveryEngine(
+    async with delivery_bot(settings) as bot:
+        services.delivery_bot = bot
+        services.engine = DeliveryEngine(
             room, TelegramSender(bot), worker=name, policy=policy, gate=gate_for(room)
         )
-        await asyncio.to_thread(engine.recover)
-        render = digest_renderer(services)
-        next_periodic = 0.0
-        backoff = Backoff(base=periodic_every, cap=max(periodic_every, 3600.0))
+        await asyncio.to_thread(services.engine.recover)
+        ticks = Ticks(
+            services,
+            render=digest_renderer(services),
+            keep_going=lambda: not stop.is_set(),
+            poll_every=periodic_every,
+            dispatch_every=periodic_every,
+            deliver_every=deliver_every,
+        )
         health = HealthServer.start(room)
         log.info("worker %s started", name)
-        while not stop.is_set():
+
+        async def deliver() -> None:
             room.metrics.poll_cycle()  # for /healthz: the loop turns
-            if periodic and loop.time() >= next_periodic and backoff.ready(loop.time()):
-                next_periodic = loop.time() + periodic_every
-                try:
-                    await ingest(room, due_only=True)
-                    await asyncio.to_thread(queue_due_digests, room, render)
-                except (SQLAlchemyError, OSError) as exc:
-                    error = one_line(exc)
-                    if backoff.failed(loop.time(), error):
-                        log.error(
-                            "periodic work failed (next try in %.0f s): %s", backoff.delay, error
-                        )
-                else:
-                    if backoff.succeeded():
-                        log.info("periodic work works again")
-            await engine.take_over_stale()
-            outcome = await engine.run_once()
-            if not (outcome.sent or outcome.blocked or outcome.failed or outcome.retried):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), deliver_every)
+            await ticks.deliver()
+
+        loops = [repeat(deliver, deliver_every, stop)]
+        if periodic:
+            loops.append(repeat(ticks.poll_sources, periodic_every, stop))
+            loops.append(repeat(ticks.dispatch_digests, periodic_every, stop))
+        await asyncio.gather(*loops)
         health.stop()
     room.close()
     log.info("worker %s stopped", name)

@@ -3,18 +3,19 @@ limits as digests), progress, cancellation, and the record of who sent what to w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.deliveries import DeliveryRepository
+from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
     Broadcast,
     BroadcastState,
-    Delivery,
     DeliveryKind,
     DeliveryState,
 )
@@ -164,37 +165,31 @@ def audience_size(room: Newsroom, audience: Audience) -> int:
         return len(_recipients(session, audience))
 
 
-def start(room: Newsroom, broadcast_id: int, parts: list[str]) -> int:
-    """Queue the broadcast for its audience (once: a started broadcast is not a draft)."""
+def start(room: Newsroom, broadcast_id: int, parts: Sequence[MessagePart]) -> int:
+    """Queue the broadcast for its audience (once: a started broadcast is not a draft). A
+    draft that names a message of the admin's is copied as it is; `parts` are not used."""
     now = room.clock.now()
     with session_scope(room.sessions) as session:
         broadcast = _draft(session, broadcast_id)
         audience = Audience.from_json(broadcast.audience)
-        recipients = _recipients(session, audience)
-        if broadcast.from_message_id is not None:
-            parts = [f"copy:{broadcast.from_chat_id}:{broadcast.from_message_id}"]
-        rows = [
-            {
-                "kind": DeliveryKind.BROADCAST,
-                "subscriber_id": subscriber_id,
-                "chat_id": chat_id,
-                "broadcast_id": broadcast.id,
-                "parts": parts,
-                "parts_sent": 0,
-                "state": DeliveryState.QUEUED,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "article_ids": [],
-            }
-            for subscriber_id, chat_id in recipients
+        copies = broadcast.from_message_id is not None and broadcast.from_chat_id is not None
+        deliveries = [
+            NewDelivery(
+                kind=DeliveryKind.BROADCAST,
+                chat_id=chat_id,
+                subscriber_id=subscriber_id,
+                broadcast_id=broadcast.id,
+                parts=() if copies else parts,
+                copy_from_chat_id=broadcast.from_chat_id if copies else None,
+                copy_message_id=broadcast.from_message_id if copies else None,
+            )
+            for subscriber_id, chat_id in _recipients(session, audience)
         ]
-        if rows:
-            session.execute(insert(Delivery), rows)
-        broadcast.total = len(rows)
+        DeliveryRepository(session).queue(deliveries, now)
+        broadcast.total = len(deliveries)
         broadcast.state = BroadcastState.SENDING
         broadcast.started_at = now
-        return len(rows)
+        return len(deliveries)
 
 
 def cancel(room: Newsroom, broadcast_id: int) -> int:

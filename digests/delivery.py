@@ -14,9 +14,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from digests.config import Settings
@@ -24,7 +24,7 @@ from digests.messages import Buttons, MessagePart
 from digests.ratelimit import LocalGate, RateGate
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.deliveries import DeliveryRepository
+from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import Delivery, DeliveryState
 from digests.store.subscribers import SubscriberRepository
 
@@ -100,6 +100,11 @@ class DeliveryOutcome:
 MARK_BATCH = 50  # "sent" marks written together
 MARK_EVERY = 0.2  # seconds: marks are never older than this before being written
 GROUP_WINDOW = 63.0  # a minute, with the same 5% margin as the other limits
+
+
+def _messages(row: Delivery) -> int:
+    """How many messages a row sends: its parts, or the one message it copies."""
+    return 1 if row.copy_message_id is not None else len(row.parts)
 
 
 @dataclass
@@ -241,10 +246,8 @@ class DeliveryEngine:
             await asyncio.sleep(wait)
 
     async def _send_part(self, row: Delivery, index: int) -> int:
-        first = row.parts[0] if row.parts else None
-        if row.broadcast_id is not None and isinstance(first, str) and first.startswith("copy:"):
-            _, from_chat, message_id = first.split(":")
-            return await self.sender.copy(row.chat_id, int(from_chat), int(message_id))
+        if row.copy_from_chat_id is not None and row.copy_message_id is not None:
+            return await self.sender.copy(row.chat_id, row.copy_from_chat_id, row.copy_message_id)
         part = MessagePart.from_json(row.parts[index])
         return await self.sender.send(row.chat_id, part.text, part.buttons)
 
@@ -277,12 +280,13 @@ class DeliveryEngine:
         """Send the remaining parts of one claimed row and record what happened."""
         attempts = row.attempts + 1
         index = row.parts_sent
+        messages = _messages(row)
         try:
-            while index < len(row.parts):
+            while index < messages:
                 message_id = await self._send_with_flood_wait(row, index)
                 self.room.metrics.message_sent(row.kind.value)
                 index += 1
-                done = index >= len(row.parts)
+                done = index >= messages
                 await self._mark(
                     {
                         "delivery_id": row.id,
@@ -385,11 +389,13 @@ class DeliveryEngine:
         return total
 
 
-def next_due(room: Newsroom) -> datetime | None:
-    """When the earliest queued row may be sent (for schedulers)."""
-    from sqlalchemy import func, select
-
+def enqueue(room: Newsroom, deliveries: Sequence[NewDelivery]) -> list[int]:
+    """Queue these messages in the ledger, due now (one transaction); returns their ids."""
     with session_scope(room.sessions) as session:
-        return session.scalar(
-            select(func.min(Delivery.next_attempt_at)).where(Delivery.state == DeliveryState.QUEUED)
-        )
+        return DeliveryRepository(session).queue(deliveries, room.clock.now(), return_ids=True)
+
+
+def outcome_of(room: Newsroom, ids: Sequence[int]) -> dict[DeliveryState, int]:
+    """How many of these deliveries are in each state."""
+    with session_scope(room.sessions) as session:
+        return DeliveryRepository(session).states_of(ids)

@@ -24,15 +24,15 @@ from digests.reading import ArticleView, article_view
 from digests.schedule import local_day, next_occurrence
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.deliveries import DeliveryRepository
+from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
     Article,
     DeliveryKind,
-    DeliveryState,
     Subscriber,
     Subscription,
     SubscriptionKind,
 )
+from digests.store.subscribers import SubscriberRepository
 from digests.stories import story_groups
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,25 @@ def compose_for(
     )
 
 
+def digest_delivery(
+    subscriber_id: int,
+    chat_id: int,
+    digest: Digest,
+    parts: list[MessagePart],
+    day: date | None = None,
+) -> NewDelivery:
+    """A digest as the ledger takes it; `day` for the scheduled one (one a day at most), None
+    for one asked for now, which does not count as it."""
+    return NewDelivery(
+        kind=DeliveryKind.DIGEST,
+        chat_id=chat_id,
+        subscriber_id=subscriber_id,
+        digest_date=day,
+        parts=parts,
+        article_ids=digest.article_ids,
+    )
+
+
 def queue_due_digests(
     room: Newsroom, render: Renderer, layout: Layout | None = None, *, limit: int = 5000
 ) -> DispatchReport:
@@ -155,7 +174,7 @@ def queue_due_digests(
         report = DispatchReport()
         # Readers with the same topics, leaders, language, zone and window get the same
         # digest: it is composed and rendered once for the whole run.
-        rendered: dict[tuple[object, ...], tuple[Digest | None, list[str | dict[str, object]]]] = {}
+        rendered: dict[tuple[object, ...], tuple[Digest | None, list[MessagePart]]] = {}
         while True:
             batch = _queue_batch(room, render, layout or Layout.of(room), limit, rendered)
             report.due += batch.due
@@ -231,7 +250,7 @@ def _queue_batch(
     render: Renderer,
     layout: Layout,
     limit: int,
-    rendered: dict[tuple[object, ...], tuple[Digest | None, list[str | dict[str, object]]]],
+    rendered: dict[tuple[object, ...], tuple[Digest | None, list[MessagePart]]],
 ) -> DispatchReport:
     report = DispatchReport()
     now = room.clock.now()
@@ -247,7 +266,7 @@ def _queue_batch(
         days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
         ledger = DeliveryRepository(session)
         already = ledger.digests_on(days)
-        deliveries: list[dict[str, object]] = []
+        deliveries: list[NewDelivery] = []
         schedule: list[dict[str, object]] = []
         for subscriber in due:
             day = days[subscriber.id]
@@ -278,44 +297,69 @@ def _queue_batch(
                 if len(rendered) >= RENDERED_KEPT:  # bounded: windows may all differ
                     del rendered[next(iter(rendered))]
                 digest = compose_for(reader, window, articles, now, layout, stories)
-                parts = [p.to_json() for p in render(digest)] if digest else []
+                parts = render(digest) if digest else []
                 rendered[key] = (digest, parts)
             digest, parts = rendered[key]
             if digest is None:
                 report.empty += 1
                 continue
-            deliveries.append(
-                {
-                    "kind": DeliveryKind.DIGEST,
-                    "subscriber_id": subscriber.id,
-                    "chat_id": subscriber.chat_id,
-                    "digest_date": day,
-                    "parts": parts,
-                    "parts_sent": 0,
-                    "state": DeliveryState.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "article_ids": digest.article_ids,
-                }
-            )
+            delivery = digest_delivery(subscriber.id, subscriber.chat_id, digest, parts, day)
+            deliveries.append(delivery)
             report.queued += 1
-        ledger.queue_many(deliveries)
+        ledger.queue(deliveries, now)
         ledger.move_schedules(schedule)
     return report
 
 
+def _digest_now(
+    session: Session, subscriber: Subscriber, now: datetime, layout: Layout
+) -> Digest | None:
+    since = window_start(subscriber, now)
+    articles = news_at(new_articles(session, since, now), now, layout)
+    return compose_for(reader_of(subscriber), since, articles, now, layout)
+
+
 def digest_now(room: Newsroom, chat_id: int, layout: Layout | None = None) -> Digest | None:
     """The chat's digest of what is new since its last scheduled one, without counting as it."""
-    now = room.clock.now()
     with session_scope(room.sessions) as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        subscriber = SubscriberRepository(session).get(chat_id)
         if subscriber is None:
             return None
-        since = window_start(subscriber, now)
-        layout = layout or Layout.of(room)
-        articles = news_at(new_articles(session, since, now), now, layout)
-        return compose_for(reader_of(subscriber), since, articles, now, layout)
+        return _digest_now(session, subscriber, room.clock.now(), layout or Layout.of(room))
+
+
+@dataclass(slots=True)
+class DigestsNow:
+    """What `queue_digests_now` did: the ledger rows it queued, how many chats had nothing
+    new, and the chats that are not subscribers."""
+
+    queued: list[int]
+    empty: int
+    unknown: list[int]
+
+
+def queue_digests_now(
+    room: Newsroom, chat_ids: Sequence[int], render: Renderer, layout: Layout | None = None
+) -> DigestsNow:
+    """Queue each chat's digest of what is new since its last scheduled one, without counting
+    as it (a digest of no day: the scheduled one still comes); the delivery engine sends it."""
+    layout = layout or Layout.of(room)
+    now = room.clock.now()
+    deliveries: list[NewDelivery] = []
+    result = DigestsNow(queued=[], empty=0, unknown=[])
+    with session_scope(room.sessions) as session:
+        for chat_id in chat_ids:
+            subscriber = SubscriberRepository(session).get(chat_id)
+            if subscriber is None:
+                result.unknown.append(chat_id)
+                continue
+            digest = _digest_now(session, subscriber, now, layout)
+            if digest is None:
+                result.empty += 1
+                continue
+            deliveries.append(digest_delivery(subscriber.id, chat_id, digest, render(digest)))
+        result.queued = DeliveryRepository(session).queue(deliveries, now, return_ids=True)
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +386,7 @@ def section_page(
     `offset` on: the same rule as the digest itself, so the pages continue it exactly."""
     layout = Layout.of(room)
     with session_scope(room.sessions) as session:
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.chat_id == chat_id))
+        subscriber = SubscriberRepository(session).get(chat_id)
         if subscriber is None:
             return None
         news = section_articles(new_articles(session, since, until), key, until - layout.max_age)

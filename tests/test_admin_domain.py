@@ -15,6 +15,7 @@ from digests.clock import FakeClock
 from digests.dates import VN_TZ, When
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.ingest.items import ParsedItem
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope
@@ -39,9 +40,11 @@ async def test_topic_broadcast_reaches_exactly_active_subscribers(newsroom: News
     assert broadcasts.set_audience(newsroom, draft, Audience(topics=("food-safety",))) == 1
     assert broadcasts.audience_size(newsroom, Audience(leaders=("dao-hong-lan",))) == 1
     assert broadcasts.audience_size(newsroom, Audience()) == 3  # everyone active
-    assert broadcasts.start(newsroom, draft, ["<b>Thông báo khẩn</b>"]) == 1
+    assert broadcasts.start(newsroom, draft, [MessagePart("<b>Thông báo khẩn</b>")]) == 1
     with pytest.raises(BroadcastError):
-        broadcasts.start(newsroom, draft, ["again"])  # a started broadcast is not a draft
+        broadcasts.start(
+            newsroom, draft, [MessagePart("again")]
+        )  # a started broadcast is not a draft
     sender = ScriptedSender()
     engine = DeliveryEngine(newsroom, sender, worker="t", policy=DeliveryPolicy(rate=100))
     await engine.run_until_idle()
@@ -61,7 +64,7 @@ async def test_cancel_stops_what_is_queued(newsroom: Newsroom) -> None:
         subscriptions.register(newsroom, chat)
     draft = broadcasts.create_draft(newsroom, admin_id=9, text="x")
     broadcasts.set_audience(newsroom, draft, Audience())
-    assert broadcasts.start(newsroom, draft, ["x"]) == 20
+    assert broadcasts.start(newsroom, draft, [MessagePart("x")]) == 20
     assert broadcasts.cancel(newsroom, draft) == 20
     sender = ScriptedSender()
     await DeliveryEngine(newsroom, sender, worker="t").run_until_idle()
@@ -77,7 +80,7 @@ def test_copy_broadcast_keeps_the_admins_message(newsroom: Newsroom) -> None:
     broadcasts.start(newsroom, draft, [])
     with session_scope(newsroom.sessions) as session:
         (row,) = session.scalars(select(Delivery)).all()
-        assert row.parts == ["copy:9:77"]
+        assert (row.parts, row.copy_from_chat_id, row.copy_message_id) == ([], 9, 77)
     with pytest.raises(BroadcastError):
         broadcasts.create_draft(newsroom, 9, text="   ")
 

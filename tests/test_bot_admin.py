@@ -16,6 +16,7 @@ from digests.store.db import session_scope
 from digests.store.models import BroadcastState
 from digests.store.models import SubscriptionKind as Kind
 from tests.bot_harness import ADMIN, Harness, running_bot
+from tests.fakes.bot_api_server import Sent
 from tests.feed_server import FeedServer, Route
 
 
@@ -252,9 +253,14 @@ async def test_a_failing_source_alerts_once_and_recovers_once(
                     what="ingest report",
                 )
 
+            def starting(prefix: str) -> list[Sent]:
+                return [m for m in bot.tg.messages_to(ADMIN) if m.text.startswith(prefix)]
+
             for _ in range(5):  # five failed polls in a row
                 await ingest_once()
-            alerts = [m for m in bot.tg.messages_to(ADMIN) if m.text.startswith("⚠️")]
+            # Alerts go through the ledger: the delivery engine sends them a moment later.
+            await bot.tg.wait_for(lambda: starting("⚠️"), timeout=5, what="the alert")
+            alerts = starting("⚠️")
             assert len(alerts) == 1 and "skds" in alerts[0].text and "3 times" in alerts[0].text
             feeds.routes["/feed.rss"] = Route(
                 body=b'<rss version="2.0"><channel><item><title>Tin</title>'
@@ -262,7 +268,8 @@ async def test_a_failing_source_alerts_once_and_recovers_once(
             )
             await ingest_once()
             await ingest_once()
-            recovered = [m for m in bot.tg.messages_to(ADMIN) if m.text.startswith("✅ Source")]
-            assert len(recovered) == 1
+            await bot.tg.wait_for(lambda: starting("✅ Source"), timeout=5, what="recovery")
+            await asyncio.sleep(0.5)  # room for a second one, were it wrongly queued
+            assert len(starting("✅ Source")) == 1 and len(starting("⚠️")) == 1
             (health,) = await bot.say(ADMIN, "/sources")
             assert "skds" in health.text and "failures in a row 0" in health.text

@@ -19,6 +19,7 @@ from digests import broadcasts, subscriptions
 from digests.broadcasts import Audience
 from digests.clock import FakeClock
 from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
@@ -35,7 +36,7 @@ def fan_out(room: Newsroom, tg: FakeTelegram, chats: range, text: str = "<b>Tin 
         subscriptions.register(room, chat)
     draft = broadcasts.create_draft(room, admin_id=1, text=text)
     broadcasts.set_audience(room, draft, Audience())
-    broadcasts.start(room, draft, [text])
+    broadcasts.start(room, draft, [MessagePart(text)])
     return draft
 
 

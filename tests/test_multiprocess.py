@@ -15,10 +15,11 @@ from sqlalchemy import insert, update
 
 from digests import subscriptions
 from digests.ingest.service import import_seeds
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.deliveries import DeliveryRepository
-from digests.store.models import ChatKind, Delivery, DeliveryKind, DeliveryState, Subscriber
+from digests.store.deliveries import DeliveryRepository, NewDelivery
+from digests.store.models import ChatKind, DeliveryKind, DeliveryState, Subscriber
 from tests.conftest import _truncate_all, make_settings
 from tests.fakes.bot_api_server import FakeTelegram
 from tests.processes import process_env, start_mohbot, stop_all
@@ -47,22 +48,14 @@ def queue(room: Newsroom) -> None:
                 for c in CHATS
             ],
         )
-        session.execute(
-            insert(Delivery),
+        DeliveryRepository(session).queue(
             [
-                {
-                    "kind": DeliveryKind.ALERT,
-                    "chat_id": c,
-                    "parts": [f"Thông báo số {c}"],
-                    "parts_sent": 0,
-                    "state": DeliveryState.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "article_ids": [],
-                }
+                NewDelivery(
+                    kind=DeliveryKind.ALERT, chat_id=c, parts=[MessagePart(f"Thông báo số {c}")]
+                )
                 for c in CHATS
             ],
+            now,
         )
 
 

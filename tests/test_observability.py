@@ -23,9 +23,10 @@ from bot import cli
 from bot.render import split_message
 from digests import broadcasts, subscriptions
 from digests.health import HealthServer
+from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.deliveries import DeliveryRepository
+from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
     Delivery,
     DeliveryKind,
@@ -106,7 +107,7 @@ async def test_healthz_follows_the_database(mode: str, pg_database: str, tmp_pat
         if mode == "webhook":
             hook = free_port()
             env |= {
-                "WEBHOOK_URL": f"http://127.0.0.1:{hook}",
+                "WEBHOOK_URL": f"https://127.0.0.1:{hook}",  # Telegram posts to https only
                 "WEBHOOK_LISTEN": "127.0.0.1",
                 "WEBHOOK_PORT": str(hook),
                 "WEBHOOK_SECRET": "observed-secret-123",
@@ -160,21 +161,13 @@ async def test_metrics_match_the_ledger_after_a_fan_out(db_url: str, tmp_path: P
             .where(Subscriber.chat_id == chats[-1])
             .values(next_digest_at=now - timedelta(minutes=10))
         )
-        DeliveryRepository(session).queue_many(
+        # Due in an hour: still queued when the fan-out has been sent.
+        DeliveryRepository(session).queue(
             [
-                {
-                    "kind": DeliveryKind.ALERT,
-                    "chat_id": chat,
-                    "parts": ["later"],
-                    "parts_sent": 0,
-                    "state": DeliveryState.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": now + timedelta(hours=1),
-                    "created_at": now,
-                    "article_ids": [],
-                }
+                NewDelivery(DeliveryKind.ALERT, chat, parts=[MessagePart("later")])
                 for chat in chats[:5]
-            ]
+            ],
+            now + timedelta(hours=1),
         )
         session.add_all(
             [
@@ -192,7 +185,8 @@ async def test_metrics_match_the_ledger_after_a_fan_out(db_url: str, tmp_path: P
         )
     draft = broadcasts.create_draft(room, admin_id=0, text="Lịch trực Tết")
     broadcasts.set_audience(room, draft, broadcasts.Audience())
-    assert broadcasts.start(room, draft, split_message("Lịch trực <b>Tết</b>")) == len(chats)
+    parts = [MessagePart(p) for p in split_message("Lịch trực <b>Tết</b>")]
+    assert broadcasts.start(room, draft, parts) == len(chats)
 
     port = free_port()
     async with FakeTelegram() as tg:

@@ -12,17 +12,18 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes, Job
 
 from bot.context import BotContext, call, language_of, reply
-from bot.jobs import notify_admins
 from bot.keyboards import Action, CallbackData, button
 from bot.names import topic_name
 from bot.render import local_time, split_message
 from bot.texts import Html, Texts
+from bot.ticks import alert_admins
 from digests import broadcasts, stats, subscriptions
 from digests.broadcasts import Audience, BroadcastError, Progress
 from digests.charts import ChartLabels, ChartsUnavailable, render_png
 from digests.ingest.service import ingest as ingest_sources
 from digests.ingest.service import source_health
 from digests.ingest.sources_file import SourcesFileError
+from digests.messages import MessagePart
 from digests.topics.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,8 @@ async def on_admin_button(update: Update, context: BotContext, data: CallbackDat
         await query.answer(services.texts.get(language, exc.key), show_alert=True)
 
 
-def _parts(progress: Progress) -> list[str]:
-    return split_message(progress.text) if progress.text else []
+def _parts(progress: Progress) -> list[MessagePart]:
+    return [MessagePart(part) for part in split_message(progress.text)] if progress.text else []
 
 
 async def _preview(update: Update, context: BotContext, broadcast_id: int, language: str) -> None:
@@ -210,7 +211,7 @@ async def _preview(update: Update, context: BotContext, broadcast_id: int, langu
     else:
         for part in _parts(draft):
             await context.bot.send_message(
-                chat.id, part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                chat.id, part.text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
             )
     texts = services.texts
     markup = InlineKeyboardMarkup(
@@ -385,7 +386,7 @@ async def ingest(update: Update, context: BotContext) -> None:
     except SourcesFileError as exc:
         await reply(update, context, texts.get(language, "ingest_bad_sources", error=exc))
         return
-    await notify_admins(context, reports)
+    await alert_admins(services, reports)
     lines = []
     for r in reports:
         if r.error:

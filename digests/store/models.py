@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     Time,
@@ -264,7 +265,14 @@ class Broadcast(Base):
 class DeliveryKind(enum.StrEnum):
     DIGEST = "digest"
     BROADCAST = "broadcast"
-    ALERT = "alert"
+    ALERT = "alert"  # a notice to an admin (a source failing, recovering, read in part)
+
+
+class DeliveryPriority(enum.IntEnum):
+    """Lower goes first: an admin's alert must not wait behind an hour of digests."""
+
+    URGENT = 0
+    NORMAL = 1
 
 
 class DeliveryState(enum.StrEnum):
@@ -277,13 +285,13 @@ class DeliveryState(enum.StrEnum):
 
 
 class Delivery(Base):
-    """The ledger: one row per message (digest or broadcast) to one chat."""
+    """The ledger: one row per message (digest, broadcast or alert) to one chat."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("subscriber_id", "kind", "digest_date", name="uq_deliveries_digest"),
         UniqueConstraint("broadcast_id", "chat_id", name="uq_deliveries_broadcast"),
-        Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_deliveries_state_next", "state", "priority", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -299,6 +307,12 @@ class Delivery(Base):
     # The message parts, already rendered (HTML) and split to Telegram's limit.
     # Each part: HTML text, or {"text", "buttons"} (digests/messages.py).
     parts: Mapped[list[str | dict[str, object]]] = mapped_column(JSON, default=list)
+    # Or, instead of parts, one message to copy as it is (an admin's broadcast with photos).
+    copy_from_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    copy_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=DeliveryPriority.NORMAL, server_default="1"
+    )
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
