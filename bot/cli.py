@@ -13,19 +13,24 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
-from digests.config import Settings, SettingsError, load_settings
-from digests.dates import VN_TZ
-from digests.logs import configure_logging, json_logs, say_error
-from digests.reading import ArticleView
-from digests.redaction import Redactor
-from digests.services import Newsroom
-from digests.store.db import SchemaError, create_db_engine, current_revision, downgrade, upgrade
+# Only the standard library here: `mohbot --help` and a mistyped command answer at once. Each
+# command imports what it needs (SQLAlchemy, pydantic, Alembic, python-telegram-bot).
+if TYPE_CHECKING:
+    from digests.config import Settings
+    from digests.reading import ArticleView
+    from digests.services import Newsroom
 
 log = logging.getLogger("mohbot")
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def say_error(message: str) -> None:
+    from digests.logs import say_error as say
+
+    say(message)
 
 NO_TOKEN = (
     "mohbot: no TELEGRAM_BOT_TOKEN: create a bot with @BotFather (https://t.me/BotFather, "
@@ -66,6 +71,8 @@ def _print_json(data: object) -> None:
 
 # -- commands that need no Telegram ------------------------------------------------------------
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from digests.store.db import create_db_engine, current_revision, downgrade, upgrade
+
     engine = create_db_engine(settings.database_url)
     try:
         if args.action == "upgrade":
@@ -456,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-Command = Callable[[Newsroom, argparse.Namespace], int]
+Command = Callable[["Newsroom", argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {
     "import-seeds": cmd_import_seeds,
     "ingest": cmd_ingest,
@@ -486,6 +493,10 @@ TOKEN_REFUSED = "mohbot: the Bot API refused the token: check TELEGRAM_BOT_TOKEN
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, settings_source: str) -> int:
+    from sqlalchemy.engine import make_url
+
+    from digests.services import Newsroom
+
     def announce() -> None:
         # Which settings and which database: a cron job or a service unit started in another
         # directory would otherwise run on an empty database without a word.
@@ -530,6 +541,8 @@ def _version() -> str:
 def _env_file(args: argparse.Namespace) -> Path:
     """The settings file, in this order: --env-file, $MOHBOT_ENV_FILE, ./.env. One named
     explicitly must exist: a cron job or a service unit must not run on defaults unawares."""
+    from digests.config import SettingsError
+
     named = args.env_file or os.environ.get("MOHBOT_ENV_FILE")
     if named is None:
         return Path(".env")
@@ -541,6 +554,13 @@ def _env_file(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from digests.config import SettingsError, load_settings
+    from digests.logs import configure_logging, json_logs
+    from digests.redaction import Redactor
+    from digests.store.db import SchemaError
+
     try:
         env_file = _env_file(args)
         settings = load_settings(_env_file=env_file)
