@@ -32,6 +32,7 @@ def say_error(message: str) -> None:
 
     say(message)
 
+
 NO_TOKEN = (
     "mohbot: no TELEGRAM_BOT_TOKEN: create a bot with @BotFather (https://t.me/BotFather, "
     "/newbot) and put its token in .env as TELEGRAM_BOT_TOKEN=... (see .env.example)"
@@ -321,14 +322,48 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(room, work))
 
 
+def _audience(room: Newsroom, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The broadcast's audience from --topic and --leader, resolved as the bot resolves what
+    people type (a Vietnamese name, an abbreviation, no diacritics); None, with the reason and
+    suggestions printed, when a name is unknown."""
+    from digests import broadcasts
+    from digests.topics.resolver import Resolver
+
+    resolver = Resolver(_bot_services(room).catalog)
+    topics, leaders = [], []
+    for typed in args.topic or ():
+        found = resolver.resolve_topic(typed)
+        if found.match is None:
+            names = ", ".join(s.item.slug for s in found.suggestions)
+            say_error(f"mohbot: no topic {typed!r}; did you mean: {names}?")
+            return None
+        topics.append(found.match.slug)
+    for typed in args.leader or ():
+        found = resolver.resolve_leader(typed)
+        if found.match is None:
+            names = ", ".join(s.item.name for s in found.suggestions)
+            say_error(f"mohbot: no leader {typed!r}; did you mean: {names}?")
+            return None
+        leaders.append(found.match.slug)
+    return broadcasts.Audience(tuple(dict.fromkeys(topics)), tuple(dict.fromkeys(leaders)))
+
+
 def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
-    if not _require_token(room.settings):
-        return 2
     from bot.render import split_message
+    from bot.telegram_html import EntityError, parse_html
     from digests import broadcasts
     from digests.messages import MessagePart
 
-    audience = broadcasts.Audience(tuple(args.topic or ()), tuple(args.leader or ()))
+    try:
+        parse_html(args.text)  # what Telegram would refuse, refused before anything is queued
+    except EntityError as exc:
+        say_error(f"mohbot: the text is not valid Telegram HTML: {exc}")
+        return 2
+    if not _require_token(room.settings):
+        return 2
+    audience = _audience(room, args)
+    if audience is None:
+        return 2
     count = broadcasts.audience_size(room, audience)
     label = "everyone" if audience.everyone else ", ".join(audience.topics + audience.leaders)
     print(f"will reach {count} subscribers ({label})")
@@ -342,7 +377,13 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
     broadcasts.start(room, draft, [MessagePart(part) for part in split_message(args.text)])
 
     async def work(engine, _bot) -> int:  # type: ignore[no-untyped-def]
-        await engine.run_until_idle()
+        sending = asyncio.ensure_future(engine.run_until_idle())
+        with _progress(count, "sending") as bar:
+            while not sending.done():
+                await asyncio.wait({sending}, timeout=1.0)
+                result = await asyncio.to_thread(broadcasts.progress, room, draft)
+                bar.update(result.sent + result.blocked + result.failed - bar.n)
+        await sending
         return 0
 
     asyncio.run(_with_engine(room, work))
@@ -351,7 +392,23 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
         f"broadcast #{draft}: delivered {result.sent}, blocked {result.blocked}, "
         f"failed {result.failed}, still queued {result.pending}"
     )
-    return 0 if result.pending == 0 else 1
+    return 0 if result.failed == 0 and result.pending == 0 else EXIT_FAILED
+
+
+def _progress(total: int, what: str):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal; elsewhere (a log, cron) a line every few seconds."""
+    from tqdm import tqdm
+
+    interactive = sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        desc=what,
+        unit="msg",
+        file=sys.stderr,
+        disable=False,
+        mininterval=0.5 if interactive else 5.0,
+        ascii=not interactive,
+    )
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

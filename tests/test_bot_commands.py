@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.telegram_html import parse_html
 from digests import subscriptions
 from digests.config import PROJECT_ROOT, Settings
 from digests.ingest.items import ParsedItem
@@ -13,7 +14,6 @@ from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import Subscriber, Subscription
 from tests.bot_harness import running_bot
-from tests.fakes.tg_html import parse_html
 
 
 def buttons(markup: dict | None) -> list[tuple[str, str]]:  # type: ignore[type-arg]

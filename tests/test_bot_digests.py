@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.telegram_html import parse_html
 from digests import subscriptions
 from digests.clock import FakeClock
 from digests.config import Settings
@@ -14,7 +15,6 @@ from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import SubscriptionKind
 from tests.bot_harness import running_bot
-from tests.fakes.tg_html import parse_html
 
 SIX_FIFTY_NINE = datetime(2026, 3, 4, 23, 59, tzinfo=UTC)  # 06:59 in Hanoi, 5 March
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.telegram_html import parse_html
 from digests.clock import FakeClock
 from digests.config import PROJECT_ROOT, Settings
 from digests.ingest.fetch import Fetcher, FetchPolicy
@@ -22,7 +23,6 @@ from digests.store.db import session_scope
 from digests.store.models import Delivery
 from tests.bot_harness import Harness, running_bot
 from tests.fakes.bot_api_server import Sent
-from tests.fakes.tg_html import parse_html
 from tests.feed_server import FeedServer, Route
 
 SEVEN = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi, 5 March

@@ -124,10 +124,25 @@ async def test_operator_commands(newsroom: Newsroom, tmp_path: Path) -> None:
         figures = json.loads(stats.stdout)
         assert figures["subscribers"]["active"] == 3
         assert figures["subscribers_per_topic"] == {"leadership": 3, "food-safety": 1}
+        # A topic by its Vietnamese name, without diacritics: resolved as the bot resolves it.
         sent = await cli(
-            "broadcast", "--text", "Lịch trực <b>Tết</b>", "--topic", "food-safety", "--yes"
+            "broadcast", "--text", "Lịch trực <b>Tết</b>", "--topic", "an toan thuc pham", "--yes"
         )
         assert "will reach 1 subscribers" in sent.stdout and "delivered 1" in sent.stdout
+        assert sent.returncode == 0
         assert [(m.chat_id, m.raw) for m in tg.sent] == [(12, "Lịch trực <b>Tết</b>")]
+        # An unknown topic used to reach 0 subscribers silently; malformed HTML was queued and
+        # then failed at every send, exit code 0.
+        unknown = await cli("broadcast", "--text", "x", "--topic", "tim mạch", "--yes")
+        assert unknown.returncode == 2 and "no topic 'tim mạch'; did you mean:" in unknown.stderr
+        malformed = await cli("broadcast", "--text", "Lịch <b>trực", "--yes")
+        assert malformed.returncode == 2
+        assert "not valid Telegram HTML" in malformed.stderr
+        assert len(tg.sent) == 1  # nothing more was queued or sent
+        # A send Telegram refuses: reported, and the exit code says so.
+        tg.fail_next("sendMessage", 400, "Bad Request: chat is restricted", chat_id=13)
+        partly = await cli("broadcast", "--text", "Thông báo", "--yes")
+        assert "delivered 2" in partly.stdout and "failed 1" in partly.stdout
+        assert partly.returncode == 1
         digest = await cli("digest", "--now", "--user", "11")
         assert digest.returncode == 0 and "nothing new: 1" in digest.stdout

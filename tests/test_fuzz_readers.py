@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.render import TELEGRAM_LIMIT, render_digest
+from bot.telegram_html import parse_html, utf16_len
 from bot.texts import Texts
 from digests.compose import Reader, compose
 from digests.ingest import bounds, portal
 from digests.ingest.feeds import FeedError, parse_feed
 from digests.ingest.pages import PageParseError, parse_page
 from digests.reading import ArticleView
-from tests.fakes.tg_html import parse_html, utf16_len
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")

@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-from tests.fakes.tg_html import EntityError, parse_html, utf16_len
+from bot.telegram_html import EntityError, parse_html, utf16_len
 
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "copyMessage"}
 NOT_MODIFIED = (

@@ -1,4 +1,5 @@
-"""Telegram's HTML parse mode, as its Bot API enforces it: the allowed tags, proper nesting,
+"""Telegram's HTML parse mode, as its Bot API enforces it (what `mohbot broadcast` checks before
+queueing, and what the tests' fake Bot API server enforces): the allowed tags, proper nesting,
 the four named entities, and message length counted in UTF-16 after parsing."""
 
 from __future__ import annotations
