@@ -330,21 +330,19 @@ def _audience(room: Newsroom, args: argparse.Namespace):  # type: ignore[no-unty
     from digests.topics.resolver import Resolver
 
     resolver = Resolver(_bot_services(room).catalog)
-    topics, leaders = [], []
-    for typed in args.topic or ():
-        found = resolver.resolve_topic(typed)
-        if found.match is None:
-            names = ", ".join(s.item.slug for s in found.suggestions)
-            say_error(f"mohbot: no topic {typed!r}; did you mean: {names}?")
-            return None
-        topics.append(found.match.slug)
-    for typed in args.leader or ():
-        found = resolver.resolve_leader(typed)
-        if found.match is None:
-            names = ", ".join(s.item.name for s in found.suggestions)
-            say_error(f"mohbot: no leader {typed!r}; did you mean: {names}?")
-            return None
-        leaders.append(found.match.slug)
+    chosen: dict[str, list[str]] = {"topic": [], "leader": []}
+    for kind, typed_names, resolve in (
+        ("topic", args.topic, resolver.resolve_topic),
+        ("leader", args.leader, resolver.resolve_leader),
+    ):
+        for typed in typed_names or ():
+            found = resolve(typed)
+            if found.match is None:
+                names = ", ".join(s.item.slug for s in found.suggestions)
+                say_error(f"mohbot: no {kind} {typed!r}; did you mean: {names}?")
+                return None
+            chosen[kind].append(found.match.slug)
+    topics, leaders = chosen["topic"], chosen["leader"]
     return broadcasts.Audience(tuple(dict.fromkeys(topics)), tuple(dict.fromkeys(leaders)))
 
 
