@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -26,6 +25,7 @@ from bot.context import BotContext, BotServices, install_services
 from bot.handlers import admin, errors, reading, settings, start, subscriptions
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
+from bot.limiter import GateRateLimiter
 from bot.texts import Texts
 from digests.config import Settings
 from digests.redaction import Redactor
@@ -116,6 +116,8 @@ async def on_shutdown(application: Application) -> None:  # type: ignore[type-ar
     services: BotServices = application.bot_data["services"]
     if services.delivery_bot is not None:
         await services.delivery_bot.shutdown()
+    if services.gate is not None:
+        await services.gate.aclose()
 
 
 def build_services(settings: Settings, newsroom: Newsroom) -> BotServices:
@@ -154,7 +156,8 @@ def build_application(
         .post_shutdown(on_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Replies spend the same budget as deliveries, and go first (bot/limiter.py).
+        builder = builder.rate_limiter(GateRateLimiter(services, max_retries=3))
     application = builder.build()
     install_services(application, services)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.context import BotContext, BotServices, call
+from bot.context import BotContext, BotServices, call, send_gate
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_digest
@@ -26,7 +26,6 @@ from digests.errors import one_line
 from digests.ingest.service import SourceReport, ingest
 from digests.ingest.sources_file import SourcesFileError
 from digests.messages import Button, MessagePart
-from digests.ratelimit import gate_for
 from digests.text import truncate
 
 log = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ async def start_delivery(application: Application, services: BotServices, worker
         services.newsroom,
         TelegramSender(bot),
         worker=worker,
-        gate=await call(gate_for, services.newsroom),
+        gate=await send_gate(services),
     )
     await call(services.engine.recover)
 
