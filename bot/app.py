@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -27,6 +26,7 @@ from bot.context import BotContext, BotServices, install_services
 from bot.handlers import admin, errors, reading, settings, start, subscriptions
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
+from bot.limiter import GateRateLimiter
 from bot.texts import Texts
 from digests.config import Settings
 from digests.health import HealthServer
@@ -121,6 +121,8 @@ async def on_shutdown(application: Application) -> None:  # type: ignore[type-ar
         services.health.stop()
     if services.delivery_bot is not None:
         await services.delivery_bot.shutdown()
+    if services.gate is not None:
+        await services.gate.aclose()
 
 
 def build_services(settings: Settings, newsroom: Newsroom) -> BotServices:
@@ -159,7 +161,8 @@ def build_application(
         .post_shutdown(on_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Replies spend the same budget as deliveries, and go first (bot/limiter.py).
+        builder = builder.rate_limiter(GateRateLimiter(services, max_retries=3))
     application = builder.build()
     install_services(application, services)
 

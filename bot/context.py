@@ -19,6 +19,7 @@ from bot.texts import Texts
 from digests import subscriptions
 from digests.delivery import DeliveryEngine
 from digests.health import HealthServer
+from digests.ratelimit import PriorityGate, gate_for
 from digests.services import Newsroom
 from digests.topics.catalog import Catalog
 from digests.topics.resolver import Resolver
@@ -43,6 +44,9 @@ class BotServices:
     delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # /healthz and /metrics (started with the application).
     health: HealthServer | None = None
+    # The process's one send budget, shared by replies and deliveries (see `send_gate`).
+    gate: PriorityGate | None = None
+    gate_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
@@ -66,6 +70,16 @@ def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> BotSe
 async def call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run a (blocking, database-bound) domain function off the event loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def send_gate(services: BotServices) -> PriorityGate:
+    """The process's send gate, made on first use: the bot's rate limiter (replies) and the
+    delivery engine (digests, broadcasts) both send through it, so that together they keep
+    the one limit Telegram sets per token."""
+    async with services.gate_lock:
+        if services.gate is None:
+            services.gate = await call(gate_for, services.newsroom)
+        return services.gate
 
 
 async def language_of(update: Update, context: BotContext) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from telegram.ext import Application
 
-from bot.context import BotContext, BotServices, call, services_of
+from bot.context import BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_digest
@@ -19,7 +19,6 @@ from bot.ticks import Ticks
 from digests.compose import Digest, DigestSection, section_leader
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
-from digests.ratelimit import gate_for
 from digests.text import truncate
 
 log = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ async def start_delivery(application: Application, services: BotServices, worker
         services.newsroom,
         TelegramSender(bot),
         worker=worker,
-        gate=await call(gate_for, services.newsroom),
+        gate=await send_gate(services),
     )
     await call(services.engine.recover)
 

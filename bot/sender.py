@@ -45,7 +45,8 @@ def delivery_bot(settings: Settings) -> Bot:
 _GONE = ("chat not found", "user not found", "group chat was deactivated", "peer_id_invalid")
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def retry_seconds(value: int | float | timedelta) -> float:
+    """A RetryAfter's wait in seconds (PTB 22 gives an int, or a timedelta when asked to)."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -59,7 +60,7 @@ class TelegramSender:
         try:
             message = await coroutine
         except RetryAfter as exc:
-            raise delivery.RetryAfter(_seconds(exc.retry_after)) from exc
+            raise delivery.RetryAfter(retry_seconds(exc.retry_after)) from exc
         except Forbidden as exc:
             raise delivery.Blocked(exc.message) from exc
         except ChatMigrated as exc:

@@ -1,4 +1,4 @@
-"""Pacing the overall send rate.
+"""Pacing the overall send rate: one budget per bot token.
 
 `LocalGate` paces one process (a leaky bucket). `DatabaseGate` paces any number of processes
 sharing one PostgreSQL database: the next free sending slot lives in the `rate_limits` table
@@ -8,11 +8,19 @@ spaced exactly 1/rate apart, so whatever the number of processes the overall rat
 exceeds the limit; a slot a process reaches late is skipped rather than used late, so late
 sends cannot bunch up with timely ones. A dead process reserves nothing. Both gates leave a
 small margin under the limit for timer jitter.
+
+`PriorityGate` hands one of those slot sources' slots to whoever should have it when the slot
+comes: a reply to a user before a bulk send (digests, broadcasts). Telegram counts both
+against the same limit, so they must share one budget; a process has one `PriorityGate`, used
+by its delivery engine and by the bot's rate limiter for replies. Across processes, bulk
+reservations give way while another process has replies waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import time
 from collections import deque
 from typing import Protocol
@@ -29,15 +37,49 @@ class RateGate(Protocol):
         ...
 
 
+class Priority(enum.IntEnum):
+    """Who is waiting for a slot."""
+
+    REPLY = 0  # someone waiting for the bot's answer
+    BULK = 1  # the ledger: digests, broadcasts
+
+
+class SlotSource(Protocol):
+    """Where sending slots come from: this process's clock, or the database's shared one."""
+
+    interval: float  # seconds between two slots
+    lateness: float  # how long after its time a slot may still be used
+
+    async def next_slot(self, priority: Priority = Priority.BULK) -> float | None:
+        """The `time.monotonic()` time of the next slot reserved for this process (it may have
+        passed already: whoever uses it checks `lateness`), for a send of `priority`; None
+        when a bulk send should give way (replies wait elsewhere) and ask again a little later."""
+        ...
+
+
 # Slots are spaced a little under the limit so that timer jitter cannot make one second hold
 # more than the limit: 2% in one process, 5% across processes (which also see network jitter
 # between them and the database's clock).
 LOCAL_MARGIN = 0.98
 SHARED_MARGIN = 0.95
+# While replies and bulk sends both wait, one slot in this many still goes to a bulk send. A
+# crowd of commands must not stop the ledger outright: its claimed rows would sit 'sending'
+# until other processes took them over as stale, and sent them twice.
+BULK_EVERY = 10
 # How late a slot may still be used: timer wake-ups are routinely a millisecond or two late,
 # which is harmless; a stall longer than this would turn into a burst, so its slots are skipped.
 MAX_LATENESS = 0.01
 RECALIBRATE_EVERY = 60.0  # seconds between two measurements of the database clock's offset
+
+
+async def _wait_for(slot: float, lateness: float) -> bool:
+    """Sleep until `slot`; whether it may still be used. A process that stalled (CPU, GC) wakes
+    late: a slot already past by more than `lateness` is skipped, so a stall never turns into
+    a burst (sending now could bunch up with the next slots, or with other processes')."""
+    wait = slot - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    return time.monotonic() - slot <= lateness
 
 
 class LocalGate:
@@ -49,19 +91,37 @@ class LocalGate:
         self.lateness = max(self.interval / 2, MAX_LATENESS)
         self._next = 0.0
 
+    async def next_slot(self, priority: Priority = Priority.BULK) -> float | None:
+        slot = max(self._next, time.monotonic())
+        self._next = slot + self.interval
+        return slot
+
     async def acquire(self) -> None:
         while True:
-            now = time.monotonic()
-            slot = max(self._next, now)
-            self._next = slot + self.interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if time.monotonic() - slot <= self.lateness:
+            slot = await self.next_slot()
+            if slot is not None and await _wait_for(slot, self.lateness):
                 return
 
 
-_RESERVE = text(
+# A bulk reservation gives way while another process has replies waiting (its row
+# `<name>:replies` holds until when), unless `force` (the bulk sends' minimum share).
+_RESERVE_BULK = text(
     """
+    UPDATE rate_limits
+       SET next_slot = GREATEST(next_slot, clock_timestamp()) + make_interval(secs => :span)
+     WHERE name = :name
+       AND (:force OR NOT EXISTS (
+            SELECT FROM rate_limits WHERE name = :replies AND next_slot > clock_timestamp()))
+    RETURNING EXTRACT(EPOCH FROM next_slot - make_interval(secs => :span))
+    """
+)
+# A reservation for replies says so for `lease` seconds (renewed by the next one).
+_RESERVE_REPLY = text(
+    """
+    WITH waiting AS (
+        UPDATE rate_limits SET next_slot = clock_timestamp() + make_interval(secs => :lease)
+         WHERE name = :replies
+    )
     UPDATE rate_limits
        SET next_slot = GREATEST(next_slot, clock_timestamp()) + make_interval(secs => :span)
      WHERE name = :name
@@ -87,8 +147,13 @@ class DatabaseGate:
         self.batch = batch or max(1, min(100, int(rate / 20)))
         self._slots: deque[float] = deque()  # monotonic times of reserved slots
         self._lock = asyncio.Lock()
+        self.replies = f"{name}:replies"
+        # Long enough to cover the moments between two replies' reservations.
+        self.lease = max(0.1, 2 * self.batch * self.interval)
+        self._gave_way = 0  # bulk reservations refused in a row
         with session_scope(room.sessions) as session:
-            session.execute(_ENSURE, {"name": name})
+            for row in (name, self.replies):
+                session.execute(_ENSURE, {"name": row})
         self._offset = self._calibrated = 0.0
         self._calibrate()
 
@@ -105,37 +170,150 @@ class DatabaseGate:
                     best_rtt, offset = after - before, db_now - (before + after) / 2
         self._offset, self._calibrated = offset, time.monotonic()
 
-    def _reserve(self) -> list[float]:
+    def _reserve(self, priority: Priority) -> list[float]:
         if time.monotonic() - self._calibrated > RECALIBRATE_EVERY:
             self._calibrate()
         span = self.batch * self.interval
+        names = {"name": self.name, "replies": self.replies, "span": span}
         with session_scope(self.room.sessions) as session:
-            start = float(session.execute(_RESERVE, {"name": self.name, "span": span}).scalar_one())
+            if priority is Priority.REPLY:
+                found = session.execute(_RESERVE_REPLY, {**names, "lease": self.lease})
+            else:
+                force = self._gave_way >= BULK_EVERY - 1
+                found = session.execute(_RESERVE_BULK, {**names, "force": force})
+            value = found.scalar_one_or_none()
+        if value is None:
+            self._gave_way += 1
+            return []
+        self._gave_way = 0
+        start = float(value)
         # Slots are absolute times of the database clock, so how long the reply took to come
         # back (commit, thread hand-over) cannot shift this process's slots into others'.
         first = start - self._offset
         return [first + i * self.interval for i in range(self.batch)]
 
+    async def next_slot(self, priority: Priority = Priority.BULK) -> float | None:
+        if not self._slots:
+            self._slots.extend(await asyncio.to_thread(self._reserve, priority))
+            if not self._slots:  # gave way to replies waiting in another process
+                await asyncio.sleep(self.batch * self.interval)
+                return None
+        return self._slots.popleft()
+
     async def acquire(self) -> None:
         async with self._lock:
             while True:
-                if not self._slots:
-                    self._slots.extend(await asyncio.to_thread(self._reserve))
-                slot = self._slots.popleft()
-                wait = slot - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                # A process that stalled (CPU, GC) wakes late: a slot already past by more
-                # than half an interval is skipped, so a stall never turns into a burst.
-                if time.monotonic() - slot <= self.lateness:
+                slot = await self.next_slot()
+                if slot is not None and await _wait_for(slot, self.lateness):
                     return
-                # Reached too late: skip it (sending now could bunch up with others' slots).
 
 
-def gate_for(room: Newsroom) -> RateGate:
-    """The gate every sending process uses: shared through the database on PostgreSQL (where
-    several processes may send), local on SQLite (one process)."""
+class PriorityGate:
+    """One process's share of the send budget, with two priorities: each slot of `slots` goes,
+    when it comes, to the oldest waiting reply, else to the oldest waiting bulk send (and to a
+    bulk send at least every `bulk_every` slots when both wait).
+
+    Why priorities rather than a share of the budget set aside for replies: a reserved share
+    is lost to broadcasts whenever nobody is typing (most of the time), and is still too small
+    at a busy minute. Here bulk sends get every slot nobody is waiting for, and a reply waits
+    about one slot, whatever the length of the queue, since the choice is made when the slot
+    comes rather than when the wait begins.
+
+    Across processes (`DatabaseGate`), a process with replies waiting reserves its slots as
+    replies and marks that in the database for a moment; meanwhile the other processes' bulk
+    reservations give way (but for their minimum share, one try in `BULK_EVERY`). Each
+    process reserves only one batch ahead (about 50 ms, one slot at low rates), so a reply
+    waits for at most one batch of each other sending process, instead of getting only its
+    process's share of the rate.
+    """
+
+    def __init__(self, slots: SlotSource, *, bulk_every: int = BULK_EVERY) -> None:
+        self.slots = slots
+        self.bulk_every = bulk_every
+        self._waiting: dict[Priority, deque[asyncio.Future[None]]] = {p: deque() for p in Priority}
+        self._replies_in_a_row = 0  # slots given to replies while bulk sends waited
+        self._held_until = 0.0
+        self._pump: asyncio.Task[None] | None = None
+
+    async def acquire(self, priority: Priority = Priority.BULK) -> None:
+        """Return when one more message may be sent (bulk unless said otherwise)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[priority].append(waiter)
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._hand_out(), name="send-gate")
+        # A waiter cancelled meanwhile is cancelled with its task, and skipped.
+        await waiter
+
+    def hold(self, seconds: float) -> None:
+        """Give no slot to anyone in this process for `seconds` (Telegram's flood wait covers
+        the whole bot, replies and deliveries alike)."""
+        self._held_until = max(self._held_until, time.monotonic() + seconds)
+
+    async def aclose(self) -> None:
+        """Stop handing out slots; whoever still waits is cancelled."""
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        for queue in self._waiting.values():
+            while queue:
+                queue.popleft().cancel()
+
+    def _anyone_waiting(self) -> bool:
+        for queue in self._waiting.values():
+            while queue and queue[0].done():  # cancelled while waiting
+                queue.popleft()
+        return any(self._waiting.values())
+
+    def _replies_waiting(self) -> bool:
+        return self._anyone_waiting() and bool(self._waiting[Priority.REPLY])
+
+    def _choose(self) -> asyncio.Future[None] | None:
+        if not self._anyone_waiting():
+            return None
+        replies, bulk = self._waiting[Priority.REPLY], self._waiting[Priority.BULK]
+        if replies and not (bulk and self._replies_in_a_row >= self.bulk_every - 1):
+            self._replies_in_a_row = self._replies_in_a_row + 1 if bulk else 0
+            return replies.popleft()
+        self._replies_in_a_row = 0
+        return bulk.popleft() if bulk else None
+
+    async def _hand_out(self) -> None:
+        """Runs while anyone waits: waits for the next slot, then gives it to whoever should
+        have it by then."""
+        try:
+            while self._anyone_waiting():
+                held = self._held_until - time.monotonic()
+                if held > 0:
+                    await asyncio.sleep(held)
+                    continue
+                # Asked for a reply when one waits: across processes that makes bulk senders
+                # give way (the choice of waiter is still made when the slot comes).
+                wanted = Priority.REPLY if self._replies_waiting() else Priority.BULK
+                slot = await self.slots.next_slot(wanted)
+                if slot is None or not await _wait_for(slot, self.slots.lateness):
+                    continue
+                if time.monotonic() < self._held_until:
+                    continue
+                waiter = self._choose()
+                if waiter is not None:
+                    waiter.set_result(None)
+        except Exception as exc:  # the database unreachable, say: every waiter hears of it
+            for queue in self._waiting.values():
+                while queue:
+                    waiter = queue.popleft()
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+
+
+def gate_for(room: Newsroom) -> PriorityGate:
+    """The gate a process sends through (one per process, replies and deliveries together):
+    shared through the database on PostgreSQL (where several processes may send), local on
+    SQLite (one process)."""
     rate = room.settings.send_rate
+    slots: SlotSource
     if room.engine.dialect.name == "postgresql":
-        return DatabaseGate(room, rate)
-    return LocalGate(rate)
+        slots = DatabaseGate(room, rate)
+    else:
+        slots = LocalGate(rate)
+    return PriorityGate(slots)
