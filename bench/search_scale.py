@@ -24,7 +24,7 @@ from sqlalchemy import text
 from digests.clock import FakeClock
 from digests.config import load_settings
 from digests.dates import When
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope

@@ -20,9 +20,9 @@ from functools import cache
 from pathlib import Path
 
 from digests.ingest.feeds import parse_feed
-from digests.ingest.items import ParsedItem
 from digests.ingest.pages import parse_page
 from digests.ingest.seeds import parse_seed_dir
+from digests.records import ParsedItem
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

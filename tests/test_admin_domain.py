@@ -14,8 +14,8 @@ from digests.charts import ChartLabels, render_png
 from digests.clock import FakeClock
 from digests.dates import VN_TZ, When
 from digests.delivery import DeliveryEngine, DeliveryPolicy
-from digests.ingest.items import ParsedItem
 from digests.messages import MessagePart
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from digests.dates import VN_TZ, When
-from digests.ingest.items import ParsedItem
 from digests.ingest.service import ReadResult, _store
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from bot.telegram_html import parse_html
 from digests import subscriptions
 from digests.config import PROJECT_ROOT, Settings
-from digests.ingest.items import ParsedItem
 from digests.ingest.service import import_seeds
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope

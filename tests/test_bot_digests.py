@@ -9,7 +9,7 @@ from bot.telegram_html import parse_html
 from digests import subscriptions
 from digests.clock import FakeClock
 from digests.config import Settings
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope

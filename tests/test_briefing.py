@@ -14,9 +14,9 @@ from bot.telegram_html import parse_html
 from digests.clock import FakeClock
 from digests.config import PROJECT_ROOT, Settings
 from digests.ingest.fetch import Fetcher, FetchPolicy
-from digests.ingest.items import ParsedItem
 from digests.ingest.seeds import parse_seed_dir
 from digests.ingest.service import ingest
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope

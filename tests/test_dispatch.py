@@ -15,8 +15,8 @@ from digests.clock import FakeClock
 from digests.compose import Digest
 from digests.delivery import Blocked, DeliveryEngine, DeliveryPolicy, RetryAfter, Transient
 from digests.dispatch import queue_due_digests
-from digests.ingest.items import ParsedItem
 from digests.messages import MessagePart
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope

@@ -67,7 +67,7 @@ def test_a_common_word_shows_the_newest_matches(newsroom: Newsroom) -> None:
     from datetime import UTC, datetime, timedelta
 
     from digests.dates import When
-    from digests.ingest.items import ParsedItem
+    from digests.records import ParsedItem
     from digests.store.articles import ArticleRepository
 
     start = datetime(2020, 1, 1, tzinfo=UTC)

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from digests.config import PROJECT_ROOT
 from digests.dates import VN_TZ
-from digests.ingest.items import ParsedItem
 from digests.ingest.seeds import parse_seed_dir, parse_seed_file
 from digests.ingest.service import import_seeds
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope

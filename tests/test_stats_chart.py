@@ -14,7 +14,7 @@ from bot.texts import Texts
 from digests.charts import PALETTE, UNKNOWN_COLOUR, topic_colours
 from digests.clock import SystemClock
 from digests.config import PROJECT_ROOT, Settings
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.stats import Stats
 from digests.store.articles import ArticleRepository

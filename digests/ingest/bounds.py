@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.text import storable, truncate
 
 # Column sizes of `Article` (digests/store/models.py) and the text sizes worth keeping.

@@ -9,7 +9,7 @@ import feedparser
 from digests.dates import When, from_struct_time, parse_when
 from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.text import clean_text
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from digests.dates import When, parse_when
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.text import clean_paragraphs, clean_text, truncate
 
 _ARTICLE_HREF = re.compile(r"/-/(?:\d|asset_publisher/[^/]+/content/)|index\.jsp\?.*\baid=\d+")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from digests.dates import When, parse_when
 from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 
 LISTING_PATH = "/bridge?url=/portal/api/lay_bai_viet_theo_danh_muc"
 DETAIL_PATH = "/bridge?url=/portal/api/layChiTietBaiViet"

@@ -10,10 +10,9 @@ from digests.ingest import portal
 from digests.ingest.bounds import Screening
 from digests.ingest.feeds import parse_feed
 from digests.ingest.fetch import FetchError
-from digests.ingest.items import ParsedItem
 from digests.ingest.pages import PageParseError, parse_article, parse_page
 from digests.ingest.service import ReadContext, Reader, ReadResult, SourceFailure
-from digests.store.models import SourceKind
+from digests.records import ParsedItem, SourceKind
 
 
 async def read_rss(ctx: ReadContext) -> ReadResult:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digests.dates import When, parse_when
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.text import clean_text
 
 _ARTICLE_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}\s*\|\s*\d{1,2}:\d{2}(?:\s*[AaPp][Mm])?$")

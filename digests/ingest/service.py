@@ -23,14 +23,14 @@ from digests.ingest.bounds import (
 )
 from digests.ingest.feeds import FeedError
 from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy, Origin
-from digests.ingest.items import ParsedItem
 from digests.ingest.seeds import parse_seed_dir
-from digests.ingest.sources_file import SourceConfig, load_sources
+from digests.ingest.sources_file import load_sources
 from digests.locks import exclusive
+from digests.records import ParsedItem, SourceConfig, SourceKind
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository, UpsertResult
 from digests.store.db import session_scope
-from digests.store.models import Article, Source, SourceKind
+from digests.store.models import Article, Source
 from digests.store.sources import SourceRepository
 
 log = logging.getLogger(__name__)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
-from digests.store.models import SourceKind
+from digests.records import SourceConfig, SourceKind
 from digests.topics.catalog import Catalog
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
@@ -17,23 +16,6 @@ _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9
 
 class SourcesFileError(ValueError):
     """The sources file is unreadable or an entry is wrong; the message names the entry."""
-
-
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
-    name: str
-    kind: SourceKind
-    url: str
-    section: str | None = None
-    poll_interval: int = 1800  # seconds
-    enabled: bool = True
-    # moh-portal: the portal's category id (MA_DANH_MUC) and how many listing pages to read.
-    category: str | None = None
-    max_pages: int = 3
-    # OpenSSL security level for this source's host only (1 accepts moh.gov.vn's small DH key).
-    tls_security_level: int | None = None
-    # Other hosts this source's fetches may reach (redirects, a listing's article links).
-    allowed_hosts: tuple[str, ...] = ()
 
 
 def parse_duration(value: object) -> int:

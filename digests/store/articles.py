@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from digests.dates import VN_TZ
-from digests.ingest.items import ParsedItem
+from digests.records import ParsedItem
 from digests.store.models import Article, ArticleLeader, ArticleLink, ArticleTopic
 from digests.text import fold, title_key
 

@@ -26,6 +26,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from digests.records import SourceKind
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -71,14 +73,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class SourceKind(enum.StrEnum):
-    RSS = "rss"
-    LISTING = "listing"
-    ARTICLE = "article"
-    MOH_PORTAL = "moh-portal"
-    SEED = "seed"
 
 
 class Source(Base):

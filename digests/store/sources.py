@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from digests.ingest.sources_file import SourceConfig
+from digests.records import SourceConfig
 from digests.store.models import Source, SourceKind
 
 # A failing source is polled less often: interval × 2^failures, capped.
