@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from digests.dates import VN_TZ, When
-from digests.ingest.service import ReadResult, _store
+from digests.ingest.contracts import ReadResult
+from digests.ingest.service import _store
 from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository

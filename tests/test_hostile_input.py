@@ -255,8 +255,8 @@ def test_backoff_doubles_and_says_each_error_once() -> None:
 
 
 def test_portal_answer_nested_too_deep_is_one_failure(tmp_path: Path) -> None:
+    from digests.ingest.contracts import SourceFailure
     from digests.ingest.readers import _json
-    from digests.ingest.service import SourceFailure
 
     deep = ("[" * 100_000 + "]" * 100_000).encode()
     with pytest.raises(SourceFailure):

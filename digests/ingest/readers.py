@@ -8,10 +8,10 @@ import logging
 
 from digests.ingest import portal
 from digests.ingest.bounds import Screening
+from digests.ingest.contracts import ReadContext, Reader, ReadResult, SourceFailure
 from digests.ingest.feeds import parse_feed
 from digests.ingest.fetch import FetchError
 from digests.ingest.pages import PageParseError, parse_article, parse_page
-from digests.ingest.service import ReadContext, Reader, ReadResult, SourceFailure
 from digests.records import ParsedItem, SourceKind
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +20,10 @@ from digests.ingest.bounds import (
     screen,
     validator,
 )
+from digests.ingest.contracts import ReadContext, ReadResult, SourceFailure
 from digests.ingest.feeds import FeedError
-from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy, Origin
+from digests.ingest.fetch import Fetcher, FetchError, FetchPolicy
+from digests.ingest.readers import READERS
 from digests.ingest.seeds import parse_seed_dir
 from digests.ingest.sources_file import load_sources
 from digests.locks import exclusive
@@ -73,40 +74,6 @@ class SeedReport:
     screening: Screening = field(default_factory=Screening)
 
 
-@dataclass(slots=True)
-class ReadResult:
-    """What a reader got from a source: items, or 'not modified', plus cache validators."""
-
-    items: list[ParsedItem] = field(default_factory=list)
-    not_modified: bool = False
-    etag: str | None = None
-    last_modified: str | None = None
-    # Records the reader skipped as malformed; storage adds the fields it had to cut.
-    screening: Screening = field(default_factory=Screening)
-
-
-@dataclass(frozen=True, slots=True)
-class ReadContext:
-    fetcher: Fetcher
-    config: SourceConfig
-    etag: str | None
-    last_modified: str | None
-    # Which of these source GUIDs are already stored (so readers fetch only new details).
-    known_guids: Callable[[list[str]], Awaitable[set[str]]]
-
-    @property
-    def origin(self) -> Origin:
-        """Where this source's fetches may go: its host and the ones its entry allows."""
-        return Origin(self.config.url, frozenset(self.config.allowed_hosts))
-
-
-Reader = Callable[[ReadContext], Awaitable[ReadResult]]
-
-
-class SourceFailure(Exception):
-    """Raised by readers for source-specific faults with a user-readable message."""
-
-
 # -- seed documents ---------------------------------------------------------------------------
 def import_seeds(newsroom: Newsroom, directory: Path) -> SeedReport:
     """Store every item of the seed documents in `directory`; importing twice changes nothing."""
@@ -136,13 +103,6 @@ def import_seeds(newsroom: Newsroom, directory: Path) -> SeedReport:
 
 
 # -- polling sources ---------------------------------------------------------------------------
-def readers() -> dict[SourceKind, Reader]:
-    """The reader for each kind of source."""
-    from digests.ingest import readers as r
-
-    return r.READERS
-
-
 def _config_of(source: Source, configs: dict[str, SourceConfig]) -> SourceConfig:
     return configs.get(source.name) or SourceConfig(
         name=source.name,
@@ -272,7 +232,7 @@ async def poll_source(
 
         return await asyncio.to_thread(query) if guids else set()
 
-    reader = readers().get(source.kind)
+    reader = READERS.get(source.kind)
     result: ReadResult | None = None
     error: str | None = None
     if reader is None:
