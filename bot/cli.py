@@ -159,9 +159,10 @@ def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reclassify(room: Newsroom, args: argparse.Namespace) -> int:
-    from digests.topics.labels import reclassify
+    from digests.topics.labels import catalog_labels, reclassify
 
-    count = reclassify(room, everything=args.all)
+    labels = room.labels or catalog_labels(room.settings.topics_file)
+    count = reclassify(room.sessions, labels, everything=args.all)
     print(f"reclassified {count} articles")
     return 0
 

@@ -16,6 +16,7 @@ from digests.metrics import Metrics
 from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
 from digests.topics.catalog import Catalog, load_catalog
+from digests.topics.labels import labels_for
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ class Newsroom:
         catalog = catalog_if_present(settings)
         labels = None
         if catalog is not None:
-            from digests.topics.labels import labels_for  # it imports this module
-
             labels = labels_for(catalog)
         return cls(
             settings=settings,

@@ -14,6 +14,11 @@ from digests.topics import labels as labels_module
 from digests.topics.labels import catalog_labels, reclassify
 
 
+def _reclassify(room: Newsroom) -> int:
+    assert room.labels is not None
+    return reclassify(room.sessions, room.labels)
+
+
 def test_stored_articles_are_classified_and_reclassified(
     newsroom: Newsroom, tmp_path: Path
 ) -> None:
@@ -33,7 +38,7 @@ def test_stored_articles_are_classified_and_reclassified(
     assert unicef[0].leaders == ("dao-hong-lan",)
     assert unicef[0].topics == ("international", "leadership")
 
-    assert reclassify(newsroom) == 0  # nothing stale
+    assert _reclassify(newsroom) == 0  # nothing stale
     text = (PROJECT_ROOT / "seeds" / "topics.toml").read_text(encoding="utf-8")
     text += (
         '\n[[topic]]\nslug = "bread"\nvi = "Bánh mì"\nen = "Bread"\naliases = []\n'
@@ -42,8 +47,8 @@ def test_stored_articles_are_classified_and_reclassified(
     edited = tmp_path / "topics.toml"
     edited.write_text(text, encoding="utf-8")
     newsroom.labels = catalog_labels(edited)
-    assert reclassify(newsroom) == 82
-    assert reclassify(newsroom) == 0
+    assert _reclassify(newsroom) == 82
+    assert _reclassify(newsroom) == 0
     bread = {a.title for a in latest(newsroom, "bread", 20)}
     assert bread == {
         "Số ca nghi ngộ độc sau ăn bánh mì lề đường tại Vũng Tàu đã tăng lên 92 ca",
@@ -55,9 +60,9 @@ def test_new_classifier_rules_make_stored_labels_stale(
     newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import_seeds(newsroom, PROJECT_ROOT / "seeds")
-    assert reclassify(newsroom) == 0
+    assert _reclassify(newsroom) == 0
     # Same catalog, newer rules: every stored label was made by the older ones.
     monkeypatch.setattr(labels_module, "RULES_VERSION", labels_module.RULES_VERSION + 1)
     newsroom.labels = catalog_labels(newsroom.settings.topics_file)
-    assert reclassify(newsroom) == 82
-    assert reclassify(newsroom) == 0
+    assert _reclassify(newsroom) == 82
+    assert _reclassify(newsroom) == 0

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digests.services import Newsroom
+from sqlalchemy.orm import Session, sessionmaker
+
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
@@ -30,14 +31,20 @@ def catalog_labels(path: Path) -> ArticleLabels:
     return labels_for(load_catalog(path))
 
 
-def reclassify(room: Newsroom, *, everything: bool = False, batch: int = 500) -> int:
-    """Re-label stored articles classified with another catalog (or all of them)."""
-    labels = room.labels or catalog_labels(room.settings.topics_file)
+def reclassify(
+    sessions: sessionmaker[Session],
+    labels: ArticleLabels,
+    *,
+    everything: bool = False,
+    batch: int = 500,
+) -> int:
+    """Re-label stored articles classified with another catalog or other rules than `labels`
+    (or all of them)."""
     total = 0
     fingerprint = "" if everything else labels.fingerprint
     seen: set[int] = set()
     while True:
-        with session_scope(room.sessions) as session:
+        with session_scope(sessions) as session:
             repo = ArticleRepository(session)
             stale = [a for a in repo.stale(fingerprint or "\x00", batch) if a.id not in seen]
             if not stale:
