@@ -81,7 +81,7 @@ class HealthServer:
         self.database = threading.Lock()
         self.registry = CollectorRegistry()
         self.registry.register(room.metrics.registry)
-        self.registry.register(DatabaseCollector(room, self.database))
+        self.registry.register(DatabaseCollector(room.sessions, room.clock, self.database))
         self._server: WSGIServer | None = None
         self._healthy = True
 

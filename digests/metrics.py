@@ -9,21 +9,19 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
+from digests.clock import Clock
 from digests.errors import one_line
 from digests.store.db import session_scope
 from digests.store.models import DeliveryKind
 from digests.store.monitoring import MonitoringRepository
 from digests.store.subscribers import SubscriberRepository
-
-if TYPE_CHECKING:  # the Newsroom holds a Metrics
-    from digests.services import Newsroom
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +89,11 @@ class DatabaseCollector(Collector):
     """The database's figures, read at each scrape in one short transaction (`lock`: one at a
     time). When the database does not answer, only `mohbot_database_up 0` is reported."""
 
-    def __init__(self, room: Newsroom, lock: threading.Lock | None = None) -> None:
-        self.room = room
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, lock: threading.Lock | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
         self.lock = lock or threading.Lock()
 
     def collect(self) -> Iterator[Metric]:
@@ -115,8 +116,8 @@ class DatabaseCollector(Collector):
         yield from figures
 
     def _figures(self) -> Iterator[Metric]:
-        now = self.room.clock.now()
-        with session_scope(self.room.sessions) as session:
+        now = self.clock.now()
+        with session_scope(self.sessions) as session:
             repo = MonitoringRepository(session)
             repo.limit_statements(QUERY_DEADLINE)
             depth = repo.queue_depth()
