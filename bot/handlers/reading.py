@@ -9,11 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext, argument_text, call, language_of, reply
 from bot.handlers import errors
+from bot.jobs import digest_renderer
 from bot.keyboards import CallbackData, MorePage, markup_of
 from bot.names import topic_name
 from bot.render import Section, article_block, pack
 from bot.texts import Html, Texts
 from digests import reading, subscriptions
+from digests.dispatch import digest_now, section_page
 from digests.reading import ArticleView
 from digests.text import truncate
 
@@ -114,9 +116,6 @@ async def _answer_search(
 
 async def digest(update: Update, context: BotContext) -> None:
     """/digest: what is new since the last scheduled digest, now (it does not replace it)."""
-    from bot.jobs import digest_renderer
-    from digests.dispatch import digest_now
-
     services = context.services
     language = await language_of(update, context)
     chat = update.effective_chat
@@ -156,9 +155,6 @@ async def on_more(update: Update, context: BotContext, data: CallbackData) -> No
     """A digest's "more" button: the next page of that section, as a new message, with a
     button for the page after it. Everything comes from the button and the database, so it
     works after a restart."""
-    from bot.jobs import digest_renderer
-    from digests.dispatch import section_page
-
     query = update.callback_query
     chat = update.effective_chat
     page = MorePage.parse(data.argument)
