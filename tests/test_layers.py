@@ -1,0 +1,283 @@
+"""The layers, read from the code's own imports (`ast`, nothing executed) and checked by
+importing every module cold.
+
+    bot/                      everything Telegram
+      -> digests/ use cases   services, dispatch, delivery, subscriptions, reading, ...
+        -> digests/ store, ingest, topics
+          -> the floor         records, text, dates, messages, clock, ...
+
+`digests` never imports `bot` or `telegram`; the store never imports ingestion or the
+classifier, only itself and the floor; the floor only itself. No two modules import each
+other, directly or round a circle, whether the import sits at the top of a module, under
+`if TYPE_CHECKING` or inside a function: an import inside a function is for start-up speed
+(`bot/cli.py`, matplotlib in `digests/charts.py`), never a way round a circle.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "digests")
+
+# Below the store and ingestion: records and helpers that import nothing of the project but
+# each other. The store may import these and itself, nothing else.
+FLOOR = {
+    "digests.backoff",
+    "digests.clock",
+    "digests.dates",
+    "digests.errors",
+    "digests.locks",
+    "digests.messages",
+    "digests.paths",
+    "digests.records",
+    "digests.redaction",
+    "digests.schedule",
+    "digests.text",
+    "digests.zones",
+}
+
+# Modules that import the project inside functions, and why. `mohbot --help` must start fast,
+# so the command line imports what a command needs when it runs. Nowhere else: an import
+# inside a function is not a way round a circle.
+LAZY = {"bot.cli": "start-up speed of the command line"}
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module
+    target: str  # what it imports: a module, or a package when a name is taken from it
+    line: int
+    place: str  # "top", "type" (under `if TYPE_CHECKING`) or "function"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {
+        _module_name(path): path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+    }
+
+
+MODULES = _modules()
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name
+        return
+    base = node.module or ""
+    if node.level:  # relative: from the importing module's package
+        package = module.split(".")
+        is_package = MODULES[module].name == "__init__.py"
+        anchor = package[: len(package) - node.level + (1 if is_package else 0)]
+        base = ".".join(anchor + ([base] if base else []))
+    for alias in node.names:
+        # `from digests.ingest import readers` imports the module digests.ingest.readers.
+        candidate = f"{base}.{alias.name}"
+        yield candidate if candidate in MODULES else base
+
+
+def _imports(module: str, path: Path) -> Iterator[Import]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+    def walk(nodes: list[ast.stmt], place: str) -> Iterator[Import]:
+        for node in nodes:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for target in _targets(module, node):
+                    yield Import(module, target, node.lineno, place)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                yield from walk_inside(node, "function")
+            elif isinstance(node, ast.If) and _is_type_checking(node.test):
+                yield from walk(node.body, "type" if place == "top" else place)
+                yield from walk(node.orelse, place)
+            else:
+                yield from walk_inside(node, place)
+
+    def walk_inside(node: ast.AST, place: str) -> Iterator[Import]:
+        children = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt)]
+        yield from walk(children, place)
+
+    yield from walk(tree.body, "top")
+
+
+IMPORTS = [imp for module, path in MODULES.items() for imp in _imports(module, path)]
+
+
+def _under(name: str, *prefixes: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _project(name: str) -> str | None:
+    """The project module an import reaches, or None for the standard library and others."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _where(imp: Import) -> str:
+    return f"{MODULES[imp.module].relative_to(ROOT)}:{imp.line} imports {imp.target}"
+
+
+def test_the_graph_sees_every_module() -> None:
+    assert {"bot.app", "digests.services", "digests.store.articles"} <= MODULES.keys()
+    assert any(i.place == "function" for i in IMPORTS)  # bot/cli.py's lazy imports are read
+
+
+def test_digests_never_imports_bot_or_telegram() -> None:
+    wrong = [
+        _where(i)
+        for i in IMPORTS
+        if _under(i.module, "digests") and _under(i.target, "bot", "telegram")
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_store_imports_only_itself_and_the_floor() -> None:
+    wrong = [
+        _where(i)
+        for i in IMPORTS
+        if _under(i.module, "digests.store")
+        and (target := _project(i.target)) is not None
+        and not _under(target, "digests.store")
+        and target not in FLOOR
+        and target != "digests"
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_floor_imports_only_the_floor() -> None:
+    wrong = [
+        _where(i)
+        for i in IMPORTS
+        if i.module in FLOOR
+        and (target := _project(i.target)) is not None
+        and target not in FLOOR
+        and target != "digests"
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), and modules that
+    import themselves."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(edges.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in edges.get(node, ()):
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles() -> None:
+    """Every import counts, wherever it sits: one inside a function that closes a circle is a
+    circle hidden, not removed. (A package's `__init__` is not an edge: importing
+    `digests.store.models` runs `digests/store/__init__.py`, which imports nothing.)"""
+    edges: dict[str, set[str]] = {}
+    lines: dict[tuple[str, str], list[str]] = {}
+    for imp in IMPORTS:
+        target = _project(imp.target)
+        if target is None or target == imp.module or MODULES[target].name == "__init__.py":
+            continue
+        edges.setdefault(imp.module, set()).add(target)
+        said = lines.setdefault((imp.module, target), [])
+        if (line := f"{_where(imp)} ({imp.place})") not in said:
+            said.append(line)  # once for `from a import b, c`
+    circles = [
+        [line for a in circle for b in circle for line in lines.get((a, b), [])]
+        for circle in _cycles(edges)
+    ]
+    assert not circles, "\n\n".join("\n".join(c) for c in circles)
+
+
+def test_imports_inside_functions_only_where_said() -> None:
+    wrong = [
+        _where(i)
+        for i in IMPORTS
+        if i.place == "function" and _project(i.target) is not None and i.module not in LAZY
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_package_inits_import_nothing_of_the_project() -> None:
+    """So that the circle check may pass over them: an `__init__` is run by every import of
+    its package's modules."""
+    wrong = [
+        _where(i)
+        for i in IMPORTS
+        if MODULES[i.module].name == "__init__.py" and _project(i.target) is not None
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+COLD_IMPORT = """
+import importlib, sys
+failed = []
+for name in sys.argv[1:]:
+    for loaded in [m for m in sys.modules if m.split(".")[0] in ("bot", "digests")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        failed.append(f"{name}: {type(exc).__name__}: {exc}")
+print("\\n".join(failed))
+"""
+
+
+def test_every_module_imports_cold() -> None:
+    """Each module imported first, with nothing of the project loaded before it (third-party
+    libraries stay loaded: the check is about the project's own order of imports)."""
+    names = [m for m in MODULES if m != "bot.__main__"]  # it runs the command line
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_IMPORT, *names],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
