@@ -162,7 +162,7 @@ async def on_stop(update: Update, context: BotContext, data: CallbackData) -> No
         return
     await query.answer()
     if data.argument == "no":
-        await query.edit_message_text(texts.get(language, "stop_cancelled"), parse_mode="HTML")
+        await query.edit_message_text(texts.get(language, "stop_cancelled"))
         return
     await call(subscriptions.forget, context.services.newsroom, chat.id)
-    await query.edit_message_text(texts.get(language, "stopped"), parse_mode="HTML")
+    await query.edit_message_text(texts.get(language, "stopped"))
