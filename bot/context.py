@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar, cast
 
 from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.render import split_message
@@ -109,9 +109,7 @@ async def reply(
         message = await context.bot.send_message(
             chat.id,
             part,
-            parse_mode=ParseMode.HTML,
             reply_markup=markup if index == len(parts) - 1 else None,
-            disable_web_page_preview=True,
         )
     return message
 

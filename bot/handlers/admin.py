@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, Job
 
@@ -184,8 +183,7 @@ async def on_admin_button(update: Update, context: BotContext, data: CallbackDat
             await call(broadcasts.cancel, services.newsroom, broadcast_id)
             await query.answer()
             await query.edit_message_text(
-                services.texts.get(language, "broadcast_cancelled", id=broadcast_id),
-                parse_mode=ParseMode.HTML,
+                services.texts.get(language, "broadcast_cancelled", id=broadcast_id)
             )
         else:
             await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
@@ -210,9 +208,7 @@ async def _preview(update: Update, context: BotContext, broadcast_id: int, langu
         await context.bot.copy_message(chat.id, draft.from_chat_id, draft.from_message_id)
     else:
         for part in _parts(draft):
-            await context.bot.send_message(
-                chat.id, part.text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
-            )
+            await context.bot.send_message(chat.id, part.text)
     texts = services.texts
     markup = InlineKeyboardMarkup(
         [
@@ -311,9 +307,7 @@ async def _show_progress(
             ]
         )
     try:
-        await context.bot.edit_message_text(
-            text, chat_id, message_id, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
+        await context.bot.edit_message_text(text, chat_id, message_id, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

@@ -239,7 +239,7 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
         name = known.name  # type: ignore[union-attr]
     text = services.texts.get(language, key, name=name)
     await query.answer()
-    await query.edit_message_text(text, parse_mode="HTML")
+    await query.edit_message_text(text)
 
 
 async def _change_command(
