@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, BotServices, install_services
-from bot.handlers import admin, errors, reading, settings, start, subscriptions
+from bot.handlers import admin, broadcast, errors, reading, settings, start, subscriptions
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.limiter import GateRateLimiter
@@ -63,8 +63,8 @@ COMMANDS: dict[str, Handler] = {
     "stop": settings.stop,
     "digest": reading.digest,
     # Admin tools (each checks ADMIN_IDS itself).
-    "broadcast": admin.broadcast,
-    "broadcasts": admin.list_broadcasts,
+    "broadcast": broadcast.broadcast,
+    "broadcasts": broadcast.list_broadcasts,
     "ingest": admin.ingest,
     "stats": admin.show_stats,
     "sources": admin.sources,
@@ -77,7 +77,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.SUBSCRIBE: subscriptions.on_suggestion,
     Action.FOLLOW: subscriptions.on_suggestion,
     Action.STOP: settings.on_stop,
-    Action.ADMIN: admin.on_admin_button,
+    Action.ADMIN: broadcast.on_admin_button,
     Action.MORE: reading.on_more,
 }
 
@@ -114,7 +114,7 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     for language in texts.languages:
         await application.bot.set_my_commands(command_menu(texts, language), language_code=language)
     await start_delivery(application, services, worker=services.worker_name)
-    await admin.resume_progress(application)
+    await broadcast.resume_progress(application)
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]

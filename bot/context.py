@@ -82,13 +82,29 @@ async def send_gate(services: BotServices) -> PriorityGate:
         return services.gate
 
 
+_UNREAD = object()
+
+
+async def chat_view(
+    update: Update, context: BotContext, *, fresh: bool = False
+) -> subscriptions.SubscriberView | None:
+    """Who this chat is (its subscription), read once per update: PTB makes a context for
+    each update, so the answer is kept on it. `fresh` reads again, after a change."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    cached = getattr(context, "_chat_view", _UNREAD)
+    if fresh or cached is _UNREAD:
+        cached = await call(subscriptions.get, context.services.newsroom, chat.id)
+        context._chat_view = cached  # type: ignore[attr-defined]
+    return cast("subscriptions.SubscriberView | None", cached)
+
+
 async def language_of(update: Update, context: BotContext) -> str:
     """The chat's language: its stored setting, else Telegram's language_code, else vi."""
-    chat = update.effective_chat
-    if chat is not None:
-        view = await call(subscriptions.get, context.services.newsroom, chat.id)
-        if view is not None:
-            return view.language
+    view = await chat_view(update, context)
+    if view is not None:
+        return view.language
     user = update.effective_user
     return subscriptions.language_from_code(user.language_code if user else None)
 

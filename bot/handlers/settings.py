@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import BotContext, argument_text, call, language_of, may_change, reply
+from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
 from bot.keyboards import Action, CallbackData, confirm_keyboard
 from digests import subscriptions
 from digests.schedule import parse_time_of_day
@@ -19,8 +19,7 @@ def _shown(typed: str) -> str:
 
 
 async def _current(update: Update, context: BotContext, language: str) -> SubscriberView | None:
-    chat = update.effective_chat
-    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    view = await chat_view(update, context)
     if view is None:
         await reply(update, context, context.services.texts.get(language, "not_registered"))
     return view
