@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from time import struct_time
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -148,12 +149,13 @@ def parse_datetime(text: str | None) -> datetime | None:
     return when.at if when else None
 
 
-def from_struct_time(value: object) -> datetime | None:
+def from_struct_time(value: struct_time | None) -> datetime | None:
     """feedparser's `*_parsed` fields are UTC `time.struct_time`; make them aware local times."""
     if value is None:
         return None
     try:
-        moment = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index]
+        year, month, day, hour, minute, second = value[:6]
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         return None
     return moment.astimezone(VN_TZ)
