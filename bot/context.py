@@ -50,7 +50,12 @@ class BotServices:
     worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
-class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+# An Application of any bot, context and data types (the handlers' own are `BotContext`'s).
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+# ExtBot[Any]: the bot's rate limiter (bot/limiter.py) is optional, and typed by its arguments.
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with typed access to the services."""
 
     @property
@@ -58,11 +63,11 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: igno
         return cast(BotServices, self.application.bot_data[_SERVICES])
 
 
-def install_services(application: Application, services: BotServices) -> None:  # type: ignore[type-arg]
+def install_services(application: AnyApplication, services: BotServices) -> None:
     application.bot_data[_SERVICES] = services
 
 
-def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
+def services_of(application: AnyApplication) -> BotServices:
     """The services `install_services` put in the application."""
     return cast(BotServices, application.bot_data[_SERVICES])
 

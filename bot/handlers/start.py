@@ -42,7 +42,8 @@ async def start(update: Update, context: BotContext) -> None:
         await resolve_and_follow(
             update, context, " ".join(context.args), language, quiet=registration.created
         )
-        view = await call(subscriptions.get, services.newsroom, chat.id) or view
+        fresh = await call(subscriptions.get, services.newsroom, chat.id)
+        view = fresh or view
     time_text = view.digest_time.strftime("%H:%M")
     if registration.created and context.args:
         # Welcomed to what they actually have: the default topic and the link's choice.
