@@ -198,6 +198,7 @@ def test_fuller_text_wins_when_snippet_meets_article(newsroom: Newsroom, tmp_pat
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+@pytest.mark.slow
 def test_cli_import_then_articles_json(
     db: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
