@@ -87,20 +87,6 @@ def _iso(text: str) -> datetime | None:
     return parsed.astimezone(VN_TZ)
 
 
-def find_date(text: str) -> date | None:
-    """The first calendar date in `text` (dd/mm/yyyy or yyyy-mm-dd), or None."""
-    for pattern, order in ((_DMY, (2, 1, 0)), (_YMD, (0, 1, 2))):
-        match = pattern.search(text)
-        if match:
-            parts = [int(g) for g in match.groups()]
-            year, month, day = (parts[i] for i in order)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                return None
-    return None
-
-
 def parse_when(text: str | None) -> When | None:
     """Read a date (and time, if present) from `text`; None when there is no valid date."""
     if not text or not text.strip():
@@ -141,12 +127,6 @@ def parse_when(text: str | None) -> When | None:
     tz = _explicit_offset(rest[tmatch.end() :]) or VN_TZ
     moment = datetime.combine(day, time(hour, minute, second), tz)
     return When(moment.astimezone(VN_TZ), True)
-
-
-def parse_datetime(text: str | None) -> datetime | None:
-    """Shortcut for `parse_when(text).at`."""
-    when = parse_when(text)
-    return when.at if when else None
 
 
 def from_struct_time(value: struct_time | None) -> datetime | None:
