@@ -10,20 +10,22 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot.context import AnyApplication, BotContext, BotServices, install_services, services_of
-from bot.handlers import admin, errors, reading, settings, start, subscriptions
+from bot.handlers import admin, broadcast, errors, reading, settings, start, subscriptions
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.limiter import GateRateLimiter
@@ -61,8 +63,8 @@ COMMANDS: dict[str, Handler] = {
     "stop": settings.stop,
     "digest": reading.digest,
     # Admin tools (each checks ADMIN_IDS itself).
-    "broadcast": admin.broadcast,
-    "broadcasts": admin.list_broadcasts,
+    "broadcast": broadcast.broadcast,
+    "broadcasts": broadcast.list_broadcasts,
     "ingest": admin.ingest,
     "stats": admin.show_stats,
     "sources": admin.sources,
@@ -75,7 +77,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.SUBSCRIBE: subscriptions.on_suggestion,
     Action.FOLLOW: subscriptions.on_suggestion,
     Action.STOP: settings.on_stop,
-    Action.ADMIN: admin.on_admin_button,
+    Action.ADMIN: broadcast.on_admin_button,
     Action.MORE: reading.on_more,
 }
 
@@ -112,7 +114,7 @@ async def on_startup(application: AnyApplication) -> None:
     for language in texts.languages:
         await application.bot.set_my_commands(command_menu(texts, language), language_code=language)
     await start_delivery(application, services, worker=services.worker_name)
-    await admin.resume_progress(application)
+    await broadcast.resume_progress(application)
 
 
 async def on_shutdown(application: AnyApplication) -> None:
@@ -155,6 +157,13 @@ def build_application(
         .base_url(f"{settings.telegram_api_base_url}/bot")
         .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
         .context_types(ContextTypes(context=BotContext))
+        # Every message of the bot is HTML without link previews: said once here.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         # Updates of different users are handled side by side (each handler has its own
         # database session), so one slow search does not make everyone else wait.
         .concurrent_updates(CONCURRENT_UPDATES)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar, cast
 
 from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.render import split_message
@@ -87,13 +87,29 @@ async def send_gate(services: BotServices) -> PriorityGate:
         return services.gate
 
 
+_UNREAD = object()
+
+
+async def chat_view(
+    update: Update, context: BotContext, *, fresh: bool = False
+) -> subscriptions.SubscriberView | None:
+    """Who this chat is (its subscription), read once per update: PTB makes a context for
+    each update, so the answer is kept on it. `fresh` reads again, after a change."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    cached = getattr(context, "_chat_view", _UNREAD)
+    if fresh or cached is _UNREAD:
+        cached = await call(subscriptions.get, context.services.newsroom, chat.id)
+        context._chat_view = cached  # type: ignore[attr-defined]
+    return cast("subscriptions.SubscriberView | None", cached)
+
+
 async def language_of(update: Update, context: BotContext) -> str:
     """The chat's language: its stored setting, else Telegram's language_code, else vi."""
-    chat = update.effective_chat
-    if chat is not None:
-        view = await call(subscriptions.get, context.services.newsroom, chat.id)
-        if view is not None:
-            return view.language
+    view = await chat_view(update, context)
+    if view is not None:
+        return view.language
     user = update.effective_user
     return subscriptions.language_from_code(user.language_code if user else None)
 
@@ -114,9 +130,7 @@ async def reply(
         message = await context.bot.send_message(
             chat.id,
             part,
-            parse_mode=ParseMode.HTML,
             reply_markup=markup if index == len(parts) - 1 else None,
-            disable_web_page_preview=True,
         )
     return message
 

@@ -22,6 +22,7 @@ from pydantic_settings.sources import DotenvType
 
 from digests import paths
 from digests.redaction import MIN_SECRET, token_secrets
+from digests.schedule import parse_time_of_day
 from digests.zones import resolve_zone
 
 # The source tree, for the tests and benchmarks; the program itself finds its data through
@@ -121,10 +122,10 @@ class Settings(BaseSettings):
     @classmethod
     def _hhmm(cls, value: object) -> object:
         if isinstance(value, str):
-            match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
-            if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            at = parse_time_of_day(value)
+            if at is None:
                 raise ValueError(f"{shown(value)} is not a time of day HH:MM")
-            return time(int(match.group(1)), int(match.group(2)))
+            return at
         return value
 
     @field_validator("telegram_api_base_url", "webhook_url")

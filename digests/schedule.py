@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+# "07:30", "7:30", "7h30", "7h", "19.05": how people write a time of day in Vietnam.
+_TIME_OF_DAY = re.compile(r"\s*(\d{1,2})\s*(?:[:h.]\s*(\d{2})?)?\s*", re.IGNORECASE)
+
+
+def parse_time_of_day(text: str) -> time | None:
+    """A time of day as people write it, or None: the one parser of DIGEST_TIME and /time."""
+    match = _TIME_OF_DAY.fullmatch(text)
+    if match is None or (match.group(2) is None and not re.search(r"[hH]\s*$", text)):
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    return time(hour, minute) if hour <= 23 and minute <= 59 else None
 
 
 def next_occurrence(after: datetime, at: time, zone: str) -> datetime:

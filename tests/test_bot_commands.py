@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.telegram_html import parse_html
@@ -220,3 +221,28 @@ async def test_flood_protection(settings: Settings, newsroom: Newsroom) -> None:
         helps = [m for m in bot.tg.messages_to(1201) if "/subscribe" in m.text]
         notices = [m for m in bot.tg.messages_to(1201) if "a little fast" in m.text]
         assert len(notices) == 1 and len(helps) < 15
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_one_lookup_of_the_chat_per_update(
+    settings: Settings, newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command read the chat's subscription two or three times (language, then the
+    handler's own view); it is read once per update now."""
+    from digests import subscriptions as subs
+
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(901)
+        await bot.say(901, "/start")
+        reads: list[int] = []
+        original = subs.get
+
+        def counted(room: Newsroom, chat_id: int) -> subs.SubscriberView | None:
+            reads.append(chat_id)
+            return original(room, chat_id)
+
+        monkeypatch.setattr(subs, "get", counted)
+        for command in ("/mysubs", "/help", "/latest", "/time 7h30"):
+            reads.clear()
+            await bot.say(901, command)
+            assert reads == [901], (command, reads)

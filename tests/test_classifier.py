@@ -448,3 +448,22 @@ def test_deputy_minister_le_duc_luan_is_a_leader() -> None:
     ):
         result = C.classify(title)
         assert result.leaders == ["Lê Đức Luận"] and "leadership" in result.topics
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Cựu Bộ trưởng Bộ Y tế nhận sai, xin lỗi về món quà 2,25 triệu USD của Việt Á",
+        "Nguyên Bộ trưởng Nguyễn Thị Kim Tiến xúc động nhận hoa từ Thủ tướng",
+        "Những lần dính án kỷ luật của cựu Thứ trưởng Bộ Y tế Cao Minh Quang",
+        "Investigating Former Health Minister Nguyen Thi Kim Tien: allegations",
+    ],
+)
+def test_a_former_minister_in_the_news_is_not_leadership(title: str) -> None:
+    assert "leadership" not in C.classify(title).topics
+
+
+def test_the_surname_nguyen_is_not_former() -> None:
+    """'nguyên' (former) and 'Nguyễn' fold alike: only the word with its marks counts."""
+    assert "leadership" in C.classify("Thứ trưởng Nguyễn Tri Thức làm việc tại Cà Mau").topics
+    assert "leadership" in C.classify("Deputy Minister Nguyen Tri Thuc visits Ca Mau").topics

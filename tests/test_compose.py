@@ -186,3 +186,19 @@ def test_one_story_from_two_outlets_is_one_item() -> None:
     assert digest is not None
     (food,) = digest.sections
     assert [(i.article.id, [a.id for a in i.also]) for i in food.items] == [(1, [2]), (3, [])]
+
+
+def test_one_parser_for_a_time_of_day() -> None:
+    """DIGEST_TIME and /time read times alike (the bot took '7h30', the setting did not)."""
+    from digests.config import load_settings
+    from digests.schedule import parse_time_of_day
+
+    assert [parse_time_of_day(t) for t in ("07:30", "7h30", "7h", "19.05", " 6H ")] == [
+        time(7, 30),
+        time(7, 30),
+        time(7, 0),
+        time(19, 5),
+        time(6, 0),
+    ]
+    assert [parse_time_of_day(t) for t in ("25:00", "7", "7:3", "abc", "")] == [None] * 5
+    assert load_settings(digest_time="7h30", _env_file=None).digest_time == time(7, 30)

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.context import BotContext, argument_text, call, language_of, reply
+from bot.context import BotContext, argument_text, call, chat_view, language_of, reply
 from bot.handlers import errors
 from bot.keyboards import CallbackData, MorePage, markup_of
 from bot.names import topic_name
 from bot.render import Section, article_block, pack
 from bot.texts import Html, Texts
-from digests import reading, subscriptions
+from digests import reading
 from digests.reading import ArticleView
 from digests.text import truncate
 
@@ -41,8 +41,7 @@ async def _send_all(update: Update, context: BotContext, parts: list[str]) -> No
 
 
 async def _zone(update: Update, context: BotContext) -> str:
-    chat = update.effective_chat
-    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    view = await chat_view(update, context)
     return view.timezone if view else context.services.newsroom.settings.timezone
 
 
@@ -122,7 +121,7 @@ async def digest(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     result = await call(digest_now, services.newsroom, chat.id)
-    view = await call(subscriptions.get, services.newsroom, chat.id)
+    view = await chat_view(update, context)
     if view is None:
         await reply(update, context, services.texts.get(language, "not_registered"))
         return

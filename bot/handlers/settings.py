@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import time
-
 from telegram import Update
 
-from bot.context import BotContext, argument_text, call, language_of, may_change, reply
+from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
 from bot.keyboards import Action, CallbackData, confirm_keyboard
 from digests import subscriptions
+from digests.schedule import parse_time_of_day
 from digests.subscriptions import SubscriberView, SubscriptionError
 
-_HHMM = re.compile(r"^(\d{1,2})[:hH.](\d{2})$")
 SHOWN_ZONE = 40  # characters of a refused time zone repeated back to the user
 
 
@@ -22,8 +19,7 @@ def _shown(typed: str) -> str:
 
 
 async def _current(update: Update, context: BotContext, language: str) -> SubscriberView | None:
-    chat = update.effective_chat
-    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    view = await chat_view(update, context)
     if view is None:
         await reply(update, context, context.services.texts.get(language, "not_registered"))
     return view
@@ -35,13 +31,12 @@ async def set_time(update: Update, context: BotContext) -> None:
     view = await _current(update, context, language)
     if view is None:
         return
-    match = _HHMM.match(argument_text(context))
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+    at = parse_time_of_day(argument_text(context))
+    if at is None:
         await reply(update, context, texts.get(language, "usage_time", zone=view.timezone))
         return
     if not await may_change(update, context, language):
         return
-    at = time(int(match.group(1)), int(match.group(2)))
     view = await call(subscriptions.set_digest_time, context.services.newsroom, view.chat_id, at)
     await reply(
         update,
@@ -166,7 +161,7 @@ async def on_stop(update: Update, context: BotContext, data: CallbackData) -> No
         return
     await query.answer()
     if data.argument == "no":
-        await query.edit_message_text(texts.get(language, "stop_cancelled"), parse_mode="HTML")
+        await query.edit_message_text(texts.get(language, "stop_cancelled"))
         return
     await call(subscriptions.forget, context.services.newsroom, chat.id)
-    await query.edit_message_text(texts.get(language, "stopped"), parse_mode="HTML")
+    await query.edit_message_text(texts.get(language, "stopped"))

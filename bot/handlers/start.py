@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Chat, Update
 
-from bot.context import BotContext, call, language_of, may_change, reply
+from bot.context import BotContext, call, chat_view, language_of, may_change, reply
 from bot.handlers.subscriptions import resolve_and_follow, topics_keyboard
 from bot.names import leader_names, topic_names
 from digests import subscriptions
@@ -42,8 +42,7 @@ async def start(update: Update, context: BotContext) -> None:
         await resolve_and_follow(
             update, context, " ".join(context.args), language, quiet=registration.created
         )
-        fresh = await call(subscriptions.get, services.newsroom, chat.id)
-        view = fresh or view
+        view = await chat_view(update, context, fresh=True) or view
     time_text = view.digest_time.strftime("%H:%M")
     if registration.created and context.args:
         # Welcomed to what they actually have: the default topic and the link's choice.
@@ -65,8 +64,7 @@ async def start(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     language = await language_of(update, context)
-    chat = update.effective_chat
-    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    view = await chat_view(update, context)
     at = (view.digest_time if view else context.services.newsroom.settings.digest_time).strftime(
         "%H:%M"
     )

@@ -9,7 +9,7 @@ import re
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext, argument_text, call, language_of, may_change, reply
+from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
 from bot.keyboards import Action, CallbackData, button, toggle_keyboard
 from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
@@ -39,8 +39,7 @@ def leaders_keyboard(
 async def _registered(
     update: Update, context: BotContext, language: str
 ) -> subscriptions.SubscriberView | None:
-    chat = update.effective_chat
-    view = await call(subscriptions.get, context.services.newsroom, chat.id) if chat else None
+    view = await chat_view(update, context)
     if view is None:
         await reply(update, context, context.services.texts.get(language, "not_registered"))
     return view
@@ -240,7 +239,7 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
         name = known.name
     text = services.texts.get(language, key, name=name)
     await query.answer()
-    await query.edit_message_text(text, parse_mode="HTML")
+    await query.edit_message_text(text)
 
 
 async def _change_command(

@@ -14,14 +14,13 @@ from sqlalchemy import (
     Boolean,
     Select,
     SQLColumnExpression,
-    and_,
     column,
     func,
     select,
     table,
     text,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from digests.store.models import Article
@@ -69,11 +68,9 @@ def _postgresql_tier(words: list[str], title: bool, phrase: bool) -> _Tier:
     tsquery = (
         func.phraseto_tsquery("simple", query) if phrase else func.plainto_tsquery("simple", query)
     )
-    # The text's index finds the candidates; the title is checked on those only.
-    conditions = [_matches(Article.search_text, tsquery)]
-    if title:
-        conditions.append(_matches(Article.search_title, tsquery))
-    return select(*_COLUMNS).where(and_(*conditions))
+    # Each has its index (migrations 0002 and 0010); the text holds the title too.
+    column = Article.search_title if title else Article.search_text
+    return select(*_COLUMNS).where(_matches(column, tsquery))
 
 
 def _matches(
@@ -104,10 +101,16 @@ def search_articles(session: Session, query: str, limit: int = 10) -> list[Searc
             break
     if not ranked:
         return []
-    rows = session.scalars(
-        select(Article)
-        .where(Article.id.in_(list(ranked)))
-        .options(selectinload(Article.topics), selectinload(Article.leaders))
-    ).all()
+    # One statement for the rows shown and their labels (a rare word's search is mostly
+    # round trips).
+    rows = (
+        session.scalars(
+            select(Article)
+            .where(Article.id.in_(list(ranked)))
+            .options(joinedload(Article.topics), joinedload(Article.leaders))
+        )
+        .unique()
+        .all()
+    )
     by_id = {a.id: a for a in rows}
     return [SearchHit(by_id[i], rank) for i, rank in ranked.items() if i in by_id]

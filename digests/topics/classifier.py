@@ -30,7 +30,7 @@ _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 8
+RULES_VERSION = 9
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
@@ -295,8 +295,8 @@ class Classifier:
         longest: dict[int, int] = {}  # start -> end of the longest title there
         people = []
         for s, p in hits:
-            if s >= limit:
-                continue
+            if s >= limit or _former(lowered[max(0, s - 2) : s]):
+                continue  # a former minister in the news is not the ministry's leadership
             if p.kind == "leader":
                 people.append((s, s + len(p.tokens)))
             elif p.kind == "rule-title":
@@ -338,6 +338,20 @@ def _rule_words(
     contains them ("tiếp tục" is not "tiếp", "thăm khám" is not a visit)."""
     masked = {i for s, p in hits if p.kind == "rule-exclude" for i in range(s, s + len(p.tokens))}
     return [(s, p) for s, p in hits if p.kind in kinds and s < limit and s not in masked]
+
+
+# The word just before a title or a name that makes its holder a former one ("cựu Bộ
+# trưởng", "nguyên Thứ trưởng", "cố Bộ trưởng"); in English, within two words ("former Health
+# Minister", "ex-minister"). "nguyen" without diacritics is left out: it is also Nguyễn.
+_FORMER_BEFORE = frozenset({"cựu", "nguyên", "cố", "cuu"})
+_FORMER_ENGLISH = frozenset({"former", "ex", "late"})
+
+
+def _former(before: list[str]) -> bool:
+    """Whether the syllables just before a title or name say it is a former office."""
+    return bool(before) and (
+        before[-1] in _FORMER_BEFORE or any(w in _FORMER_ENGLISH for w in before[-2:])
+    )
 
 
 def _another_ministry(after: list[str]) -> bool:
