@@ -58,6 +58,9 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with typed access to the services."""
 
+    # This update's chat, once read (`chat_view`); unset until then.
+    _chat_view: subscriptions.SubscriberView | None
+
     @property
     def services(self) -> BotServices:
         return cast(BotServices, self.application.bot_data[_SERVICES])
@@ -87,9 +90,6 @@ async def send_gate(services: BotServices) -> PriorityGate:
         return services.gate
 
 
-_UNREAD = object()
-
-
 async def chat_view(
     update: Update, context: BotContext, *, fresh: bool = False
 ) -> subscriptions.SubscriberView | None:
@@ -98,11 +98,9 @@ async def chat_view(
     chat = update.effective_chat
     if chat is None:
         return None
-    cached = getattr(context, "_chat_view", _UNREAD)
-    if fresh or cached is _UNREAD:
-        cached = await call(subscriptions.get, context.services.newsroom, chat.id)
-        context._chat_view = cached  # type: ignore[attr-defined]
-    return cast("subscriptions.SubscriberView | None", cached)
+    if fresh or not hasattr(context, "_chat_view"):
+        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat.id)
+    return context._chat_view
 
 
 async def language_of(update: Update, context: BotContext) -> str:
