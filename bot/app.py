@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypedDict
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext, BotServices, install_services
+from bot.context import AnyApplication, BotContext, BotServices, install_services, services_of
 from bot.handlers import admin, broadcast, errors, reading, settings, start, subscriptions
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
@@ -40,8 +40,8 @@ from digests.topics.resolver import Resolver
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64  # updates handled at once (of different users)
 
-Handler = Callable[[Update, BotContext], Awaitable[None]]
-ButtonHandler = Callable[[Update, BotContext, CallbackData], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+ButtonHandler = Callable[[Update, BotContext, CallbackData], Coroutine[Any, Any, None]]
 
 COMMANDS: dict[str, Handler] = {
     "start": start.start,
@@ -104,10 +104,10 @@ def command_menu(texts: Texts, language: str) -> list[BotCommand]:
     return commands
 
 
-async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
+async def on_startup(application: AnyApplication) -> None:
     """/healthz and /metrics; command menus in every language; the delivery engine; progress
     of broadcasts that were sending when the bot stopped."""
-    services: BotServices = application.bot_data["services"]
+    services = services_of(application)
     services.health = HealthServer.start(services.newsroom)
     texts = services.texts
     await application.bot.set_my_commands(command_menu(texts, "vi"))
@@ -117,8 +117,8 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     await broadcast.resume_progress(application)
 
 
-async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    services: BotServices = application.bot_data["services"]
+async def on_shutdown(application: AnyApplication) -> None:
+    services = services_of(application)
     if services.health is not None:
         services.health.stop()
     if services.delivery_bot is not None:
@@ -145,12 +145,13 @@ def build_application(
     rate_limiter: bool = True,
     services: BotServices | None = None,
     intervals: JobIntervals | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> AnyApplication:
     """The bot, wired: handlers by group, the error handler, the command menu."""
     if not settings.token:
         raise ValueError("no TELEGRAM_BOT_TOKEN")
     services = services or build_services(settings, newsroom)
-    builder = (
+    # Any: the bot's type depends on whether it gets the rate limiter below.
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(f"{settings.telegram_api_base_url}/bot")
@@ -193,7 +194,18 @@ def build_application(
 WEBHOOK_PATH = "telegram"
 
 
-def webhook_options(settings: Settings) -> dict[str, object]:
+class WebhookOptions(TypedDict):
+    """`Application.run_webhook`'s arguments."""
+
+    listen: str
+    port: int
+    url_path: str
+    webhook_url: str
+    secret_token: str | None
+    allowed_updates: list[str]
+
+
+def webhook_options(settings: Settings) -> WebhookOptions:
     """PTB's webhook server: where it listens, the public URL Telegram posts to, and the secret
     token Telegram must send with every request (PTB refuses requests without it)."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -207,7 +219,7 @@ def webhook_options(settings: Settings) -> dict[str, object]:
     }
 
 
-async def _first_contact(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def _first_contact(application: AnyApplication, settings: Settings) -> None:
     """Initialise the bot (its first call to the Bot API), retrying a network fault with
     back-off up to a minute between tries, and saying so in one line each time: a network blip
     at boot must not end the process. A refused token is not retried (`mohbot` exits 3)."""
@@ -243,7 +255,7 @@ def run(settings: Settings) -> int:
         if settings.webhook_url:
             if settings.webhook_secret is None:
                 log.warning("WEBHOOK_SECRET is not set: anyone who finds the URL can post updates")
-            application.run_webhook(**webhook_options(settings))  # type: ignore[arg-type]
+            application.run_webhook(**webhook_options(settings))
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     finally:

@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo
 # Only the standard library here: `mohbot --help` and a mistyped command answer at once. Each
 # command imports what it needs (SQLAlchemy, pydantic, Alembic, python-telegram-bot).
 if TYPE_CHECKING:
+    from telegram import Bot
+    from tqdm import tqdm
+
+    from bot.context import BotServices
+    from digests.broadcasts import Audience
     from digests.config import Settings
+    from digests.delivery import DeliveryEngine
     from digests.reading import ArticleView
     from digests.services import Newsroom
 
@@ -258,7 +264,7 @@ def cmd_demo(room: Newsroom, args: argparse.Namespace) -> int:
 
 
 # -- commands that speak to Telegram -----------------------------------------------------------
-def _bot_services(room: Newsroom):  # type: ignore[no-untyped-def]
+def _bot_services(room: Newsroom) -> BotServices:
     from bot.app import build_services
 
     return build_services(room.settings, room)
@@ -275,7 +281,9 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def _with_engine(room: Newsroom, work: Callable) -> int:  # type: ignore[type-arg]
+async def _with_engine(
+    room: Newsroom, work: Callable[[DeliveryEngine, Bot], Awaitable[int]]
+) -> int:
     from bot.sender import TelegramSender, delivery_bot
     from digests.delivery import DeliveryEngine
     from digests.ratelimit import gate_for
@@ -297,7 +305,6 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
         return 2
     from bot.jobs import digest_renderer
     from digests import delivery, subscriptions
-    from digests.delivery import DeliveryEngine
     from digests.dispatch import queue_digests_now
     from digests.store.models import DeliveryState
 
@@ -323,7 +330,7 @@ def cmd_digest(room: Newsroom, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(room, work))
 
 
-def _audience(room: Newsroom, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _audience(room: Newsroom, args: argparse.Namespace) -> Audience | None:
     """The broadcast's audience from --topic and --leader, resolved as the bot resolves what
     people type (a Vietnamese name, an abbreviation, no diacritics); None, with the reason and
     suggestions printed, when a name is unknown."""
@@ -375,7 +382,7 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
     broadcasts.set_audience(room, draft, audience)
     broadcasts.start(room, draft, [MessagePart(part) for part in split_message(args.text)])
 
-    async def work(engine, _bot) -> int:  # type: ignore[no-untyped-def]
+    async def work(engine: DeliveryEngine, _bot: object) -> int:
         sending = asyncio.ensure_future(engine.run_until_idle())
         with _progress(count, "sending") as bar:
             while not sending.done():
@@ -394,7 +401,7 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
     return 0 if result.failed == 0 and result.pending == 0 else EXIT_FAILED
 
 
-def _progress(total: int, what: str):  # type: ignore[no-untyped-def]
+def _progress(total: int, what: str) -> tqdm:
     """A progress bar on a terminal; elsewhere (a log, cron) a line every few seconds."""
     from tqdm import tqdm
 

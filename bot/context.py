@@ -50,19 +50,27 @@ class BotServices:
     worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
-class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+# An Application of any bot, context and data types (the handlers' own are `BotContext`'s).
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+# ExtBot[Any]: the bot's rate limiter (bot/limiter.py) is optional, and typed by its arguments.
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with typed access to the services."""
+
+    # This update's chat, once read (`chat_view`); unset until then.
+    _chat_view: subscriptions.SubscriberView | None
 
     @property
     def services(self) -> BotServices:
         return cast(BotServices, self.application.bot_data[_SERVICES])
 
 
-def install_services(application: Application, services: BotServices) -> None:  # type: ignore[type-arg]
+def install_services(application: AnyApplication, services: BotServices) -> None:
     application.bot_data[_SERVICES] = services
 
 
-def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
+def services_of(application: AnyApplication) -> BotServices:
     """The services `install_services` put in the application."""
     return cast(BotServices, application.bot_data[_SERVICES])
 
@@ -82,9 +90,6 @@ async def send_gate(services: BotServices) -> PriorityGate:
         return services.gate
 
 
-_UNREAD = object()
-
-
 async def chat_view(
     update: Update, context: BotContext, *, fresh: bool = False
 ) -> subscriptions.SubscriberView | None:
@@ -93,11 +98,9 @@ async def chat_view(
     chat = update.effective_chat
     if chat is None:
         return None
-    cached = getattr(context, "_chat_view", _UNREAD)
-    if fresh or cached is _UNREAD:
-        cached = await call(subscriptions.get, context.services.newsroom, chat.id)
-        context._chat_view = cached  # type: ignore[attr-defined]
-    return cast("subscriptions.SubscriberView | None", cached)
+    if fresh or not hasattr(context, "_chat_view"):
+        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat.id)
+    return context._chat_view
 
 
 async def language_of(update: Update, context: BotContext) -> str:

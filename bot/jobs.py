@@ -8,9 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram.ext import Application
-
-from bot.context import BotContext, BotServices, call, send_gate, services_of
+from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_digest
@@ -101,7 +99,7 @@ async def deliver(context: BotContext) -> None:
     await _ticks(context).deliver()
 
 
-async def start_delivery(application: Application, services: BotServices, worker: str) -> None:  # type: ignore[type-arg]
+async def start_delivery(application: AnyApplication, services: BotServices, worker: str) -> None:
     """A separate Bot without PTB's rate limiter: the engine paces itself."""
     settings = services.newsroom.settings
     bot = delivery_bot(settings)
@@ -116,7 +114,7 @@ async def start_delivery(application: Application, services: BotServices, worker
     await call(services.engine.recover)
 
 
-def schedule(application: Application, intervals: JobIntervals) -> None:  # type: ignore[type-arg]
+def schedule(application: AnyApplication, intervals: JobIntervals) -> None:
     """The ticks (bot/ticks.py) on PTB's JobQueue; on shutdown PTB waits for running jobs,
     and a delivery stops after its current batch."""
     queue = application.job_queue

@@ -119,10 +119,6 @@ def toggle_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-def choices_keyboard(options: Sequence[tuple[str, str]], action: Action) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(label, action, key)] for key, label in options])
-
-
 def confirm_keyboard(yes: str, no: str, action: Action) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(yes, action, "yes"), button(no, action, "no")]])
 

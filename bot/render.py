@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -111,10 +111,6 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def bullet_list(lines: Iterable[str]) -> str:
-    return "\n".join(f"• {line}" for line in lines)
-
-
 def article_block(
     article: ArticleView,
     zone: str,
@@ -148,13 +144,6 @@ def article_block(
         lead = truncate(" ".join(article.summary.split()), summary_chars)
         lines.append(f"  {escape(lead)}")
     return "\n".join(lines)
-
-
-def article_lines(
-    article: ArticleView, zone: str, undated: str, *, compact: bool = False
-) -> list[str]:
-    """Articles of /latest and /search: the same blocks as a digest's."""
-    return article_block(article, zone, undated, compact=compact).split("\n")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@ by what to do about them (blocked, wait, rejected, try again later)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, Message, MessageId
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -56,7 +57,7 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def _call(self, coroutine):  # type: ignore[no-untyped-def]
+    async def _call(self, coroutine: Awaitable[Message | MessageId]) -> int:
         try:
             message = await coroutine
         except RetryAfter as exc:

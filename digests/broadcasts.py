@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from digests.messages import MessagePart
 from digests.services import Newsroom
@@ -105,7 +106,7 @@ def set_audience(room: Newsroom, broadcast_id: int, audience: Audience) -> int:
         return len(_recipients(session, audience))
 
 
-def _draft(session, broadcast_id: int) -> Broadcast:  # type: ignore[no-untyped-def]
+def _draft(session: Session, broadcast_id: int) -> Broadcast:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         raise BroadcastError("broadcast_unknown")
@@ -114,7 +115,7 @@ def _draft(session, broadcast_id: int) -> Broadcast:  # type: ignore[no-untyped-
     return broadcast
 
 
-def _recipients(session, audience: Audience) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def _recipients(session: Session, audience: Audience) -> list[tuple[int, int]]:
     subscribers = SubscriberRepository(session).audience(
         audience.topics, audience.leaders, everyone=audience.everyone
     )

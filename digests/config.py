@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterator
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from dotenv.parser import parse_stream
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.sources import DotenvType
 
 from digests import paths
 from digests.redaction import MIN_SECRET, token_secrets
@@ -188,10 +189,10 @@ def shown(value: str, limit: int = 40) -> str:
     return repr(value[:limit]) + ("…" if len(value) > limit else "")
 
 
-def _env_files(setting: object) -> Iterator[Path]:
+def _env_files(setting: DotenvType | None) -> Iterator[Path]:
     if setting is None:
         return
-    for name in [setting] if isinstance(setting, str | Path) else setting:  # type: ignore[union-attr]
+    for name in [setting] if isinstance(setting, str | Path) else setting:
         path = Path(name).expanduser()
         if path.is_file():
             yield path
@@ -227,12 +228,14 @@ def check_env_file(path: Path) -> None:
             )
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings; raise `SettingsError` with one line naming the bad setting."""
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raise `SettingsError` with one line naming the bad setting.
+
+    `overrides` are `Settings`' keyword arguments (`_env_file` included), checked by pydantic."""
     for path in _env_files(overrides.get("_env_file", Settings.model_config.get("env_file"))):
         check_env_file(path)
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"

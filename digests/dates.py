@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from time import struct_time
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -86,20 +87,6 @@ def _iso(text: str) -> datetime | None:
     return parsed.astimezone(VN_TZ)
 
 
-def find_date(text: str) -> date | None:
-    """The first calendar date in `text` (dd/mm/yyyy or yyyy-mm-dd), or None."""
-    for pattern, order in ((_DMY, (2, 1, 0)), (_YMD, (0, 1, 2))):
-        match = pattern.search(text)
-        if match:
-            parts = [int(g) for g in match.groups()]
-            year, month, day = (parts[i] for i in order)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                return None
-    return None
-
-
 def parse_when(text: str | None) -> When | None:
     """Read a date (and time, if present) from `text`; None when there is no valid date."""
     if not text or not text.strip():
@@ -142,18 +129,13 @@ def parse_when(text: str | None) -> When | None:
     return When(moment.astimezone(VN_TZ), True)
 
 
-def parse_datetime(text: str | None) -> datetime | None:
-    """Shortcut for `parse_when(text).at`."""
-    when = parse_when(text)
-    return when.at if when else None
-
-
-def from_struct_time(value: object) -> datetime | None:
+def from_struct_time(value: struct_time | None) -> datetime | None:
     """feedparser's `*_parsed` fields are UTC `time.struct_time`; make them aware local times."""
     if value is None:
         return None
     try:
-        moment = datetime(*value[:6], tzinfo=UTC)  # type: ignore[index]
+        year, month, day, hour, minute, second = value[:6]
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         return None
     return moment.astimezone(VN_TZ)

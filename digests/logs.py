@@ -73,8 +73,11 @@ def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return
     name = args.thread.name if args.thread else "?"
-    exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
-    logging.getLogger("mohbot").error("uncaught error in thread %s", name, exc_info=exc_info)  # type: ignore[arg-type]
+    if args.exc_value is None:  # not an exception object (never for a raised exception)
+        exc_info: BaseException | bool = True
+    else:
+        exc_info = args.exc_value.with_traceback(args.exc_traceback)
+    logging.getLogger("mohbot").error("uncaught error in thread %s", name, exc_info=exc_info)
 
 
 def configure_logging(

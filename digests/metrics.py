@@ -139,8 +139,8 @@ class DatabaseCollector(Collector):
             "Subscribers by state; blocked: the chat blocked the bot or is gone",
             labels=["state"],
         )
-        for state, count in sorted(subscribers.items()):
-            chats.add_metric([state], count)
+        for chat_state, count in sorted(subscribers.items()):
+            chats.add_metric([chat_state], count)
         yield chats
 
         success = GaugeMetricFamily(

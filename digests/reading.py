@@ -53,7 +53,7 @@ def listing(
 ) -> list[tuple[ArticleView, str | None]]:
     """Stored articles, newest first, each with the name of its source (for `mohbot articles`)."""
     with session_scope(room.sessions) as session:
-        rows = ArticleRepository(session).list(
+        rows = ArticleRepository(session).newest(
             section=section, topic=topic, since=since, limit=limit
         )
         return [(article_view(a), a.source.name if a.source else None) for a in rows]
@@ -63,7 +63,9 @@ def latest(room: Newsroom, topic: str | None = None, limit: int = 5) -> list[Art
     """The newest articles (of one topic, if given)."""
     limit = max(1, min(limit, MAX_RESULTS))
     with session_scope(room.sessions) as session:
-        return [article_view(a) for a in ArticleRepository(session).list(topic=topic, limit=limit)]
+        return [
+            article_view(a) for a in ArticleRepository(session).newest(topic=topic, limit=limit)
+        ]
 
 
 def search(room: Newsroom, query: str, limit: int = 10) -> list[ArticleView]:

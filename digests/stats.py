@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from digests.dates import VN_TZ
 from digests.services import Newsroom
@@ -58,7 +59,7 @@ class ChartSeries:
 _published = func.coalesce(Article.published_at, Article.first_seen_at)
 
 
-def _articles_per_topic(session, since: datetime) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _articles_per_topic(session: Session, since: datetime) -> dict[str, int]:
     rows = session.execute(
         select(ArticleTopic.topic, func.count())
         .join(Article, Article.id == ArticleTopic.article_id)
@@ -68,7 +69,7 @@ def _articles_per_topic(session, since: datetime) -> dict[str, int]:  # type: ig
     return {topic: n for topic, n in rows}
 
 
-def _delivered(session, kind: DeliveryKind, since: datetime) -> int:  # type: ignore[no-untyped-def]
+def _delivered(session: Session, kind: DeliveryKind, since: datetime) -> int:
     return (
         session.scalar(
             select(func.count())

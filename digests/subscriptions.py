@@ -3,6 +3,7 @@ forget a chat. Each function is one unit of work; callers get plain `SubscriberV
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -115,13 +116,17 @@ def get(room: Newsroom, chat_id: int) -> SubscriberView | None:
         return _view(subscriber) if subscriber else None
 
 
-def _change(room: Newsroom, chat_id: int, change: object) -> tuple[SubscriberView, bool]:
+# A change to one subscriber; True when something changed.
+_Change = Callable[[SubscriberRepository, Subscriber], bool]
+
+
+def _change(room: Newsroom, chat_id: int, change: _Change) -> tuple[SubscriberView, bool]:
     with session_scope(room.sessions) as session:
         repo = SubscriberRepository(session)
         subscriber = repo.get(chat_id)
         if subscriber is None:
             raise SubscriptionError("not_registered")
-        changed = change(repo, subscriber)  # type: ignore[operator]
+        changed = change(repo, subscriber)
         session.flush()
         return _view(subscriber), bool(changed)
 
@@ -153,7 +158,7 @@ def toggle(
     return view, now_on
 
 
-def _setter(attribute: str, value: object, room: Newsroom | None = None):  # type: ignore[no-untyped-def]
+def _setter(attribute: str, value: object, room: Newsroom | None = None) -> _Change:
     """A change of one setting; with `room`, the next digest is rescheduled from now."""
 
     def apply(_repo: SubscriberRepository, subscriber: Subscriber) -> bool:

@@ -7,6 +7,8 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from digests import broadcasts, stats, subscriptions
 from digests.config import Settings
 from digests.records import ParsedItem
@@ -47,6 +49,7 @@ async def _compose(bot: Harness, text: str) -> tuple[int, object]:
     return broadcast_id, choose
 
 
+@pytest.mark.slow
 async def test_topic_broadcast_with_preview_progress_and_report(
     settings: Settings, newsroom: Newsroom
 ) -> None:
@@ -92,6 +95,7 @@ async def test_topic_broadcast_with_preview_progress_and_report(
         assert f"#{broadcast_id}" in listing.text and "2/3 sent" in listing.text
 
 
+@pytest.mark.slow
 async def test_cancelled_broadcast_stops_sending(settings: Settings, newsroom: Newsroom) -> None:
     settings = settings.model_copy(update={"send_rate": 10.0})
     async with running_bot(settings, newsroom) as bot:
@@ -135,6 +139,7 @@ async def test_cancelled_broadcast_stops_sending(settings: Settings, newsroom: N
         )
 
 
+@pytest.mark.slow
 async def test_broadcast_survives_a_restart(settings: Settings, newsroom: Newsroom) -> None:
     settings = settings.model_copy(update={"send_rate": 20.0})
     text = "Khẩn: lịch tiêm chủng thay đổi"
@@ -235,6 +240,7 @@ async def test_a_sources_file_with_a_wrong_section_is_reported_to_the_admin(
         assert "source #1 (skds): section 'leadershp' names no topic" in report.text
 
 
+@pytest.mark.slow
 async def test_a_failing_source_alerts_once_and_recovers_once(
     settings: Settings, newsroom: Newsroom, tmp_path: Path
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.telegram_html import parse_html
 from digests import subscriptions
 from digests.clock import FakeClock
@@ -143,6 +145,7 @@ async def test_digest_command_sends_now_without_replacing_the_scheduled_one(
         assert "Bạch Mai" in scheduled.text
 
 
+@pytest.mark.slow
 async def test_a_20000_character_digest_is_split_into_valid_messages(
     settings: Settings, newsroom: Newsroom, clock: FakeClock
 ) -> None:

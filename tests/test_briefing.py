@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.telegram_html import parse_html
@@ -215,6 +216,7 @@ async def test_more_button_pages_through_a_section_and_survives_a_restart(
     assert titles[0].endswith("(tin 1)") and titles[-1].endswith("(tin 45)")
 
 
+@pytest.mark.slow
 async def test_long_replies_never_break_inside_an_item(
     settings: Settings, newsroom: Newsroom, clock: FakeClock
 ) -> None:

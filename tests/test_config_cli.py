@@ -103,6 +103,7 @@ def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 async def test_operator_commands(newsroom: Newsroom, tmp_path: Path) -> None:
     for chat in (11, 12, 13):
         subscriptions.register(newsroom, chat)

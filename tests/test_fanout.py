@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 from telegram import Bot
 
@@ -51,6 +52,7 @@ async def drain(room: Newsroom, engine: DeliveryEngine, clock: FakeClock) -> Non
     raise AssertionError("deliveries still pending")
 
 
+@pytest.mark.slow
 async def test_429_storm_and_random_5xx_lose_nothing(newsroom: Newsroom, clock: FakeClock) -> None:
     async with FakeTelegram() as tg:
         chats = range(10_000, 10_150)
@@ -98,6 +100,7 @@ async def test_blocked_users_are_deactivated_and_the_rest_goes_on(
         assert len(blocked_tries) == 1
 
 
+@pytest.mark.slow
 async def test_slow_answers_do_not_pile_up_into_a_burst(
     newsroom: Newsroom, clock: FakeClock
 ) -> None:
@@ -131,6 +134,7 @@ async def test_slow_answers_do_not_pile_up_into_a_burst(
         assert tg.max_in_window(1.0) <= 50
 
 
+@pytest.mark.slow
 async def test_killed_worker_restarted_delivers_everything(
     newsroom: Newsroom, clock: FakeClock, tmp_path: Path
 ) -> None:

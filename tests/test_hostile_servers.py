@@ -56,6 +56,7 @@ async def until(condition: Callable[[], bool], within: float) -> None:
 
 
 # -- a deadline on the whole answer -------------------------------------------------------------
+@pytest.mark.slow
 async def test_a_trickle_is_cut_at_the_deadline_and_the_others_are_stored(
     newsroom: Newsroom, settings: Settings
 ) -> None:

@@ -86,6 +86,7 @@ async def test_good_feed_then_304(newsroom: Newsroom, settings: Settings) -> Non
         assert source.last_success_at is not None and source.consecutive_failures == 0
 
 
+@pytest.mark.slow
 async def test_broken_sources_never_stop_the_others(newsroom: Newsroom, settings: Settings) -> None:
     async with FeedServer() as server:
         sources = {

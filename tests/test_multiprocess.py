@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert, update
 
 from digests import subscriptions
@@ -59,6 +60,7 @@ def queue(room: Newsroom) -> None:
         )
 
 
+@pytest.mark.slow
 async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> None:
     _truncate_all(pg_database)
     room = Newsroom.open(make_settings(pg_database))
@@ -113,6 +115,7 @@ async def test_three_processes_one_killed(pg_database: str, tmp_path: Path) -> N
     room.close()
 
 
+@pytest.mark.slow
 async def test_two_workers_queue_and_send_each_digest_once(
     pg_database: str, tmp_path: Path
 ) -> None:

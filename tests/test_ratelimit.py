@@ -29,6 +29,7 @@ async def _drain(gate: LocalGate | DatabaseGate, count: int, stamps: list[float]
         stamps.append(time.monotonic())
 
 
+@pytest.mark.slow
 async def test_three_processes_share_one_rate(pg_database: str) -> None:
     rate = 50.0
     rooms = [Newsroom.open(make_settings(pg_database)) for _ in range(3)]
@@ -47,6 +48,7 @@ async def test_three_processes_share_one_rate(pg_database: str) -> None:
     assert 120 / rate - 0.2 <= elapsed <= 120 / rate * 1.6, elapsed
 
 
+@pytest.mark.slow
 async def test_local_gate_keeps_its_rate() -> None:
     stamps: list[float] = []
     await _drain(LocalGate(40.0), 100, stamps)

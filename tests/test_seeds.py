@@ -164,7 +164,7 @@ def test_import_stores_82_and_is_idempotent(newsroom: Newsroom) -> None:
         assert len(again) == 82
         assert not any(a.endswith("jpg") for a in again)
         assert links == 13
-        leadership = ArticleRepository(session).list(section="leadership")
+        leadership = ArticleRepository(session).newest(section="leadership")
         assert len(leadership) == 40
         tuyen = session.scalar(
             select(Article).where(Article.title.startswith("Tổng Bí thư Tô Lâm dự lễ khởi công"))
@@ -198,6 +198,7 @@ def test_fuller_text_wins_when_snippet_meets_article(newsroom: Newsroom, tmp_pat
 
 
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+@pytest.mark.slow
 def test_cli_import_then_articles_json(
     db: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

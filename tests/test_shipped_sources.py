@@ -53,6 +53,7 @@ class AllCategories:
 
 
 @pytest.mark.skipif(not VNEXPRESS.exists(), reason="tests/data/shared/moh_pages is not present")
+@pytest.mark.slow
 async def test_mohbot_ingest_with_the_shipped_sources_file(db_url: str, tmp_path: Path) -> None:
     shipped = (PROJECT_ROOT / "seeds" / "sources.toml").read_text(encoding="utf-8")
     assert {s.name for s in load_sources(PROJECT_ROOT / "seeds" / "sources.toml")} == {

@@ -9,6 +9,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
@@ -18,6 +20,7 @@ from tests.processes import process_env, start_mohbot, stop_all
 from tests.test_fanout import TOKEN, fan_out
 
 
+@pytest.mark.slow
 async def test_sigterm_stops_the_bot_in_the_middle_of_a_long_broadcast(
     newsroom: Newsroom, tmp_path: Path
 ) -> None:

@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from bot.handlers.admin import chart_labels, stats_text
 from bot.texts import Texts
 from digests.charts import PALETTE, UNKNOWN_COLOUR, topic_colours
@@ -143,6 +145,7 @@ DRAW = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_chart_is_drawn_from_the_database_without_pyplot(
     settings: Settings, newsroom: Newsroom, tmp_path: Path
 ) -> None:

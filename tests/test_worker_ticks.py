@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from digests.ingest.service import ingest
@@ -19,6 +20,7 @@ from tests.processes import process_env, start_mohbot, stop_all
 ADMIN = 4242
 
 
+@pytest.mark.slow
 async def test_a_worker_alerts_the_admins_of_a_failing_source(
     newsroom: Newsroom, tmp_path: Path
 ) -> None:

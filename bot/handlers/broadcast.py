@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, Job
+from telegram.ext import ContextTypes
 
-from bot.context import BotContext, call, language_of, reply
+from bot.context import AnyApplication, BotContext, call, language_of, reply, services_of
 from bot.handlers.admin import refuse_non_admin
 from bot.keyboards import Action, CallbackData, button
 from bot.names import topic_name
@@ -283,9 +284,19 @@ async def _show_progress(
     return progress.finished
 
 
+class _Watched(NamedTuple):
+    """A progress message a `_progress_tick` job keeps up to date."""
+
+    broadcast_id: int
+    chat_id: int
+    message_id: int
+    language: str
+
+
 async def _progress_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    job: Job = context.job  # type: ignore[assignment]
-    broadcast_id, chat_id, message_id, language = job.data  # type: ignore[misc]
+    job = context.job
+    assert job is not None and isinstance(job.data, _Watched)
+    broadcast_id, chat_id, message_id, language = job.data
     if await _show_progress(context, broadcast_id, chat_id, message_id, language):
         job.schedule_removal()
 
@@ -302,7 +313,7 @@ def watch_progress(
         _progress_tick,
         PROGRESS_EVERY,
         first=PROGRESS_EVERY,
-        data=(broadcast_id, chat_id, message_id, language),
+        data=_Watched(broadcast_id, chat_id, message_id, language),
         name=f"broadcast-{broadcast_id}",
     )
 
@@ -336,9 +347,9 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
     await reply(update, context, "\n".join(lines))
 
 
-async def resume_progress(application) -> None:  # type: ignore[no-untyped-def]
+async def resume_progress(application: AnyApplication) -> None:
     """After a restart, keep editing the progress messages of broadcasts still sending."""
-    services = application.bot_data["services"]
+    services = services_of(application)
     assert application.job_queue is not None
     for broadcast_id, chat_id, message_id in await call(broadcasts.sending, services.newsroom):
         if chat_id is None or message_id is None:
@@ -351,6 +362,6 @@ async def resume_progress(application) -> None:  # type: ignore[no-untyped-def]
             _progress_tick,
             PROGRESS_EVERY,
             first=0.5,
-            data=(broadcast_id, chat_id, message_id, language),
+            data=_Watched(broadcast_id, chat_id, message_id, language),
             name=f"broadcast-{broadcast_id}",
         )

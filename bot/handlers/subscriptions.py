@@ -17,7 +17,7 @@ from digests import subscriptions
 from digests.store.models import SubscriptionKind
 from digests.subscriptions import SubscriptionError
 from digests.topics.catalog import Topic
-from digests.topics.resolver import Resolution
+from digests.topics.resolver import Item, Resolution
 
 
 def topics_keyboard(
@@ -94,7 +94,7 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
         if is_topic
         else leaders_keyboard(context, view.leaders, language)
     )
-    name = topic_name(known, language) if is_topic else known.name  # type: ignore[arg-type]
+    name = topic_name(known, language) if isinstance(known, Topic) else known.name
     key = (
         ("subscribed" if now_on else "unsubscribed")
         if is_topic
@@ -130,6 +130,7 @@ async def resolve_and_follow(
     chat = update.effective_chat
     assert chat is not None
     resolver = services.resolver
+    resolution: Resolution[Item]
     if leaders_only:
         resolution = resolver.resolve_leader(text)
     elif topics_only:
@@ -144,8 +145,8 @@ async def resolve_and_follow(
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     fn = subscriptions.unfollow if unfollow else subscriptions.follow
     _view, changed = await call(fn, services.newsroom, chat.id, kind, match.slug)
-    if is_topic:
-        name = topic_name(match, language)  # type: ignore[arg-type]
+    if isinstance(match, Topic):
+        name = topic_name(match, language)
         key = (
             ("unsubscribed" if changed else "not_subscribed")
             if unfollow
@@ -167,7 +168,7 @@ async def _suggest(
     update: Update,
     context: BotContext,
     text: str,
-    resolution: Resolution,
+    resolution: Resolution[Item],
     language: str,
     leaders_only: bool,
     unfollow: bool,
@@ -230,12 +231,12 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
     except SubscriptionError as exc:
         await query.answer(services.texts.get(language, exc.key), show_alert=True)
         return
-    if is_topic:
+    if isinstance(known, Topic):
         key = "subscribed" if changed else "already_subscribed"
-        name = topic_name(known, language)  # type: ignore[arg-type]
+        name = topic_name(known, language)
     else:
         key = "followed" if changed else "already_followed"
-        name = known.name  # type: ignore[union-attr]
+        name = known.name
     text = services.texts.get(language, key, name=name)
     await query.answer()
     await query.edit_message_text(text)

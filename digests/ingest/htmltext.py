@@ -49,8 +49,6 @@ def html_to_text(fragment: str | None, *, paragraphs: bool = False) -> str:
         return clean_text(_TAG.sub(" ", _drop_invisible(fragment)))
     for bad in root.xpath(".//script|.//style|.//noscript"):
         bad.drop_tree()
-    if not paragraphs:
-        return clean_text(root.text_content())
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
             element.tail = "\n" + (element.tail or "")

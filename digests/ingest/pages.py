@@ -177,7 +177,7 @@ def parse_article(html: str | bytes, url: str, section: str | None = None) -> Pa
 def parse_timeline(html: str | bytes, url: str, section: str | None = None) -> list[ParsedItem]:
     """The COVID-19 portal's timeline: each entry (`18:05 24/05/2021` + text) is an item."""
     soup = _soup(html)
-    items = []
+    items: list[ParsedItem] = []
     for head in soup.select(".timeline-head"):
         when = parse_when(_text(head))
         entry = head.find_parent(class_=re.compile("timeline")) or head.parent

@@ -58,6 +58,14 @@ def _hosts(value: object) -> tuple[str, ...]:
     return hosts
 
 
+def _count(value: object) -> int:
+    """`max_pages`: what `int()` takes (a number, or its digits as a string)."""
+    if not isinstance(value, int | float | str):
+        kind = type(value).__name__
+        raise TypeError(f"int() argument must be a string or a real number, not {kind!r}")
+    return int(value)
+
+
 def _entry(raw: dict[str, object], index: int, catalog: Catalog | None) -> SourceConfig:
     name = str(raw.get("name") or "").strip()
     where = f"source #{index + 1}" + (f" ({name})" if name else "")
@@ -69,7 +77,7 @@ def _entry(raw: dict[str, object], index: int, catalog: Catalog | None) -> Sourc
         if not re.match(r"^https?://", url):
             raise ValueError(f"url {url!r} is not http(s)")
         level = raw.get("tls_security_level")
-        if level is not None and level not in (0, 1, 2):
+        if level is not None and (not isinstance(level, int | float) or level not in (0, 1, 2)):
             raise ValueError("tls_security_level must be 0, 1 or 2")
         category = raw.get("category")
         if kind is SourceKind.MOH_PORTAL and not category:
@@ -82,8 +90,8 @@ def _entry(raw: dict[str, object], index: int, catalog: Catalog | None) -> Sourc
             poll_interval=parse_duration(raw.get("poll_interval", 1800)),
             enabled=bool(raw.get("enabled", True)),
             category=str(category) if category is not None else None,
-            max_pages=int(raw.get("max_pages", 3)),  # type: ignore[call-overload]
-            tls_security_level=level,  # type: ignore[arg-type]
+            max_pages=_count(raw.get("max_pages", 3)),
+            tls_security_level=None if level is None else int(level),
             allowed_hosts=_hosts(raw.get("allowed_hosts")),
         )
     except (ValueError, TypeError) as exc:

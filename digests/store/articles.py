@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from digests.dates import VN_TZ
 from digests.records import ParsedItem
-from digests.store.models import Article, ArticleLeader, ArticleLink, ArticleTopic
+from digests.store.models import Article, ArticleLeader, ArticleLink, ArticleTopic, table_of
 from digests.text import fold, title_key
 
 # (title, summary, body, section) -> (topic slugs, leader names)
@@ -75,7 +75,7 @@ class _NewArticle:
     id: int | None = None
 
     def row(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__ if name != "id"}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__ if name != "id"}
 
 
 def _insert_rows(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
@@ -141,6 +141,12 @@ def _fuller_summary(old: str, new: str) -> str:
     if _is_snippet(new) and not _is_snippet(old):
         return old
     return new if len(new) > len(old) else old
+
+
+def _stored_id(article: Article | _NewArticle) -> int:
+    """The id of an article that is in the database (new ones have theirs once inserted)."""
+    assert article.id is not None
+    return article.id
 
 
 def _apply(article: Article | _NewArticle, item: ParsedItem) -> None:
@@ -230,11 +236,12 @@ class ArticleRepository:
         """Store new items, merge known ones; returns counts and the ids of every item."""
         items = list(items)
         result = UpsertResult()
-        by_guid: dict[str, Article] = {}
-        by_url: dict[str, Article] = {}
-        by_key: dict[str, list[Article]] = {}
+        # Stored articles, and the new ones of this batch (a later item may merge into them).
+        by_guid: dict[str, Article | _NewArticle] = {}
+        by_url: dict[str, Article | _NewArticle] = {}
+        by_key: dict[str, list[Article | _NewArticle]] = {}
 
-        def index(article: Article) -> None:
+        def index(article: Article | _NewArticle) -> None:
             if article.guid:
                 by_guid[article.guid] = article
             if article.url:
@@ -242,14 +249,16 @@ class ArticleRepository:
             by_key.setdefault(article.title_key, []).append(article)
 
         keys = [title_key(i.title) for i in items]
-        for article in self._candidates(items, set(keys)):
-            index(article)
+        for stored in self._candidates(items, set(keys)):
+            index(stored)
 
         pending: list[_NewArticle] = []
         touched: list[Article] = []
         targets: list[Article | _NewArticle] = []
         for item, key in zip(items, keys, strict=True):
-            article = (item.guid and by_guid.get(item.guid)) or (item.url and by_url.get(item.url))
+            article: Article | _NewArticle | None = (
+                by_guid.get(item.guid) if item.guid else None
+            ) or (by_url.get(item.url) if item.url else None)
             if not article:
                 day = _day(item)
                 for candidate in by_key.get(key, ()):
@@ -269,7 +278,7 @@ class ArticleRepository:
                     else:
                         result.unchanged += 1
             else:
-                article = _NewArticle(
+                new = _NewArticle(
                     source_id=source_id,
                     url=item.url,
                     guid=item.guid,
@@ -284,8 +293,9 @@ class ArticleRepository:
                     updated_at=now,
                     content_hash=content_hash(item.title, item.summary, item.body),
                 )
-                pending.append(article)
-                index(article)  # type: ignore[arg-type]
+                pending.append(new)
+                index(new)
+                article = new
             targets.append(article)
 
         for existing in touched:
@@ -295,7 +305,7 @@ class ArticleRepository:
         self.session.flush()
         result.new = len(pending)
         result.new_ids = [a.id for a in pending if a.id is not None]
-        result.ids = [a.id for a in targets]  # type: ignore[misc]
+        result.ids = [_stored_id(a) for a in targets]
         return result
 
     def _reserve_ids(self, count: int) -> list[int]:
@@ -349,13 +359,13 @@ class ArticleRepository:
         connection = self.session.connection()
         # Rows are made (and classified) as they are sent: on PostgreSQL the server indexes
         # the first rows while the next ones are classified.
-        _insert_rows(connection, Article.__table__, rows())
+        _insert_rows(connection, table_of(Article), rows())
         if connection.dialect.name == "sqlite":
             # One statement indexes the whole batch (migration 0006 says why not a trigger);
             # on SQLite the batch's ids are one contiguous range (see _reserve_ids).
             connection.execute(_FTS_INDEX, {"first": pending[0].id, "last": pending[-1].id})
-        _insert_rows(connection, ArticleTopic.__table__, topics)
-        _insert_rows(connection, ArticleLeader.__table__, leaders)
+        _insert_rows(connection, table_of(ArticleTopic), topics)
+        _insert_rows(connection, table_of(ArticleLeader), leaders)
 
     def link_related(self, article_id: int, titles: Iterable[str]) -> int:
         """Link an article to the stored articles named in its related list; returns links made."""
@@ -385,7 +395,7 @@ class ArticleRepository:
         )
 
     # -- reading -----------------------------------------------------------------
-    def list(
+    def newest(
         self,
         *,
         section: str | None = None,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from digests.messages import MessagePart
@@ -18,6 +19,7 @@ from digests.store.models import (
     DeliveryPriority,
     DeliveryState,
     Subscriber,
+    table_of,
 )
 
 
@@ -60,7 +62,11 @@ class DeliveryRepository:
                 Delivery.digest_date >= min(days.values()),
             )
         )
-        return {(sid, day) for sid, day in rows if days.get(sid) == day}
+        return {
+            (sid, day)
+            for sid, day in rows
+            if sid is not None and day is not None and days.get(sid) == day
+        }
 
     def queue(
         self, deliveries: Iterable[NewDelivery], now: datetime, *, return_ids: bool = False
@@ -95,7 +101,7 @@ class DeliveryRepository:
             )
         if not rows:
             return []
-        table = Delivery.__table__
+        table = table_of(Delivery)
         if not return_ids:
             self.session.connection().execute(insert(table), rows)
             return []
@@ -106,7 +112,7 @@ class DeliveryRepository:
         """Set many subscribers' next digest time and last digest at once (keyed by `sid`)."""
         if not rows:
             return
-        table = Subscriber.__table__
+        table = table_of(Subscriber)
         self.session.connection().execute(
             update(table)
             .where(table.c.id == bindparam("sid"))
@@ -153,7 +159,8 @@ class DeliveryRepository:
                 state=DeliveryState.QUEUED, claimed_by=None, claimed_at=None, next_attempt_at=now
             )
         )
-        return result.rowcount or 0  # type: ignore[attr-defined]
+        assert isinstance(result, CursorResult)  # an UPDATE's result counts its rows
+        return result.rowcount or 0
 
     def get(self, delivery_id: int) -> Delivery | None:
         return self.session.get(Delivery, delivery_id)
@@ -189,7 +196,7 @@ class DeliveryRepository:
 
     def mark_progress(self, marks: list[dict[str, object]]) -> None:
         """Record sent parts for many rows in one statement (keyed by `delivery_id`)."""
-        table = Delivery.__table__
+        table = table_of(Delivery)
         self.session.connection().execute(
             update(table)
             .where(table.c.id == bindparam("delivery_id"))
@@ -235,7 +242,8 @@ class DeliveryRepository:
             )
             .values(state=DeliveryState.CANCELLED)
         )
-        return result.rowcount or 0  # type: ignore[attr-defined]
+        assert isinstance(result, CursorResult)  # an UPDATE's result counts its rows
+        return result.rowcount or 0
 
     def cancelled_broadcasts(self) -> set[int]:
         return set(

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
     Select,
+    SQLColumnExpression,
     column,
     func,
     select,
@@ -47,7 +49,10 @@ def query_terms(query: str) -> list[str]:
 
 
 _COLUMNS = (Article.id, Article.published_at, Article.first_seen_at)
-_Tier = Select[tuple[int, datetime | None, datetime]]
+if TYPE_CHECKING:
+    # SQLAlchemy 2.1's spelling (one type per column); 2.0's Select takes one tuple and
+    # would refuse three at run time, hence only for the type checker.
+    _Tier = Select[int, datetime | None, datetime]
 
 
 def _sqlite_tier(words: list[str], title: bool, phrase: bool) -> _Tier:
@@ -68,7 +73,9 @@ def _postgresql_tier(words: list[str], title: bool, phrase: bool) -> _Tier:
     return select(*_COLUMNS).where(_matches(column, tsquery))
 
 
-def _matches(column: ColumnElement[str], tsquery: ColumnElement[object]) -> ColumnElement[bool]:
+def _matches(
+    column: SQLColumnExpression[str], tsquery: ColumnElement[object]
+) -> ColumnElement[bool]:
     vector = func.to_tsvector("simple", column)
     return vector.op("@@", return_type=Boolean)(tsquery)
 

@@ -105,6 +105,13 @@ def _strings(entry: dict[str, object], key: str, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _tables(data: dict[str, object], key: str) -> list[dict[str, object]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise CatalogError(f"{key} must be an array of tables ([[{key}]])")
+    return value
+
+
 def _section_key(text: str) -> str:
     """'Tin hoạt động', 'tin-hoat-dong', 'TIN HOẠT ĐỘNG' -> 'tin hoat dong'."""
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
@@ -119,7 +126,7 @@ def _text(entry: dict[str, object], key: str, where: str) -> str:
 
 def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
     topics: list[Topic] = []
-    for index, entry in enumerate(data.get("topic", [])):  # type: ignore[arg-type]
+    for index, entry in enumerate(_tables(data, "topic")):
         where = f"topic #{index + 1}"
         slug = _text(entry, "slug", where)
         where = f"topic {slug!r}"
@@ -140,7 +147,7 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
             )
         )
     leaders: list[Leader] = []
-    for index, entry in enumerate(data.get("leader", [])):  # type: ignore[arg-type]
+    for index, entry in enumerate(_tables(data, "leader")):
         where = f"leader #{index + 1}"
         slug = _text(entry, "slug", where)
         name = _text(entry, "name", f"leader {slug!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -18,6 +19,9 @@ from digests.text import fold
 from digests.topics.catalog import Catalog, Leader, Topic
 
 Item = Topic | Leader
+# What a resolution is about: a topic, a leader, or either (`Resolver.resolve`).
+_Found = TypeVar("_Found", bound=Item, covariant=True)
+_Key = TypeVar("_Key", bound=Item)
 # A clear fuzzy winner is taken as the answer; otherwise the user chooses among suggestions.
 CONFIDENT = 88.0
 MARGIN = 6.0
@@ -30,15 +34,15 @@ _TITLES = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class Suggestion:
-    item: Item
+class Suggestion(Generic[_Found]):
+    item: _Found
     score: float
 
 
 @dataclass(frozen=True, slots=True)
-class Resolution:
-    match: Item | None
-    suggestions: tuple[Suggestion, ...]
+class Resolution(Generic[_Found]):
+    match: _Found | None
+    suggestions: tuple[Suggestion[_Found], ...]
     exact: bool
 
 
@@ -60,7 +64,7 @@ class Resolver:
             for key in (leader.slug, leader.name, *leader.variants):
                 self._leader_keys.setdefault(normalise(key), leader)
 
-    def _lookup(self, text: str, keys: dict[str, Item], strip_titles: bool) -> Resolution:
+    def _lookup(self, text: str, keys: dict[str, _Key], strip_titles: bool) -> Resolution[_Key]:
         query = normalise(text)
         if strip_titles:
             query = _TITLES.sub("", query).strip()
@@ -70,7 +74,7 @@ class Resolver:
             item = keys[query]
             return Resolution(item, (Suggestion(item, 100.0),), True)
         ranked = process.extract(query, list(keys), scorer=fuzz.WRatio, limit=30)
-        best: dict[str, Suggestion] = {}
+        best: dict[str, Suggestion[_Key]] = {}
         for key, score, _index in ranked:
             item = keys[key]
             # Penalise matches of very different lengths (WRatio is generous to substrings).
@@ -87,29 +91,31 @@ class Resolver:
             return Resolution(top.item, suggestions, False)
         return Resolution(None, suggestions, False)
 
-    def _default_suggestions(self, keys: dict[str, Item]) -> tuple[Suggestion, ...]:
-        seen: dict[str, Item] = {}
+    def _default_suggestions(self, keys: dict[str, _Key]) -> tuple[Suggestion[_Key], ...]:
+        seen: dict[str, _Key] = {}
         for item in keys.values():
             seen.setdefault(item.slug, item)
         return tuple(Suggestion(item, 0.0) for item in list(seen.values())[:3])
 
-    def resolve_topic(self, text: str) -> Resolution:
-        return self._lookup(text, self._topic_keys, strip_titles=False)  # type: ignore[arg-type]
+    def resolve_topic(self, text: str) -> Resolution[Topic]:
+        return self._lookup(text, self._topic_keys, strip_titles=False)
 
-    def resolve_leader(self, text: str) -> Resolution:
-        return self._lookup(text, self._leader_keys, strip_titles=True)  # type: ignore[arg-type]
+    def resolve_leader(self, text: str) -> Resolution[Leader]:
+        return self._lookup(text, self._leader_keys, strip_titles=True)
 
-    def resolve(self, text: str) -> Resolution:
+    def resolve(self, text: str) -> Resolution[Item]:
         """A topic or a leader, whichever fits best."""
         topic, leader = self.resolve_topic(text), self.resolve_leader(text)
-        for exact in (topic, leader):
+        either: tuple[Resolution[Item], ...] = (topic, leader)
+        for exact in either:
             if exact.exact:
                 return exact
         if topic.match and not leader.match:
             return topic
         if leader.match and not topic.match:
             return leader
-        merged = sorted(topic.suggestions + leader.suggestions, key=lambda s: -s.score)[:3]
+        suggestions: tuple[Suggestion[Item], ...] = topic.suggestions + leader.suggestions
+        merged = sorted(suggestions, key=lambda s: -s.score)[:3]
         if topic.match and leader.match:
             best = merged[0]
             return Resolution(best.item, tuple(merged), False)
