@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 # Only the standard library here: `mohbot --help` and a mistyped command answer at once. Each
 # command imports what it needs (SQLAlchemy, pydantic, Alembic, python-telegram-bot).
+from digests.dates import VN_TZ  # light: the standard library only
+from digests.logs import say_error  # light: logging and the JSON formatter
+
 if TYPE_CHECKING:
     from telegram import Bot
     from tqdm import tqdm
@@ -30,13 +32,6 @@ if TYPE_CHECKING:
     from digests.services import Newsroom
 
 log = logging.getLogger("mohbot")
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def say_error(message: str) -> None:
-    from digests.logs import say_error as say
-
-    say(message)
 
 
 NO_TOKEN = (
