@@ -4,9 +4,6 @@ costs only itself, and what was skipped or cut is recorded where admins see it."
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from aiohttp import web
 from sqlalchemy import event, select, text
@@ -254,14 +251,13 @@ def test_backoff_doubles_and_says_each_error_once() -> None:
     assert backoff.succeeded() is True and backoff.ready(0) and backoff.succeeded() is False
 
 
-def test_portal_answer_nested_too_deep_is_one_failure(tmp_path: Path) -> None:
+def test_portal_answer_nested_too_deep_is_one_failure() -> None:
     from digests.ingest.contracts import SourceFailure
     from digests.ingest.readers import _json
 
     deep = ("[" * 100_000 + "]" * 100_000).encode()
     with pytest.raises(SourceFailure):
         _json(deep, "listing")
-    assert json.loads("[1]") == [1]
 
 
 def test_a_malformed_address_renders_as_plain_title() -> None:
