@@ -28,7 +28,7 @@ from digests.clock import FakeClock
 from digests.config import load_settings
 from digests.services import Newsroom
 from digests.store.models import Delivery
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 
 BUDGET_MB = 300
 

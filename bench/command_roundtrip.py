@@ -26,8 +26,8 @@ from digests.clock import FakeClock
 from digests.config import load_settings
 from digests.ingest.service import import_seeds
 from digests.services import Newsroom
+from fakebotapi import FakeTelegram
 from tests.bot_harness import running_bot
-from tests.fakes.bot_api_server import FakeTelegram
 
 RATE = 20.0  # commands a second, all users together
 COMMANDS = ["/start", "/help", "/mysubs", "/latest an toan thuc pham 3", "/search ngo doc"]

@@ -25,7 +25,7 @@ from digests.config import load_settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
 from digests.messages import MessagePart
 from digests.services import Newsroom
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 
 LIMIT = 30
 

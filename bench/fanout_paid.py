@@ -31,7 +31,7 @@ from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import ChatKind, DeliveryKind, Subscriber
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 
 LIMIT = 1000
 TARGET = 500

@@ -14,7 +14,7 @@ from bot.app import build_application, on_shutdown, on_startup
 from bot.jobs import JobIntervals
 from digests.config import Settings
 from digests.services import Newsroom
-from tests.fakes.bot_api_server import FakeTelegram, Sent
+from fakebotapi import FakeTelegram, Sent
 
 TOKEN = "123456:TEST-TOKEN"
 ADMIN = 900

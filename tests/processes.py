@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 
 
 def process_env(

@@ -17,8 +17,8 @@ from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import BroadcastState
 from digests.store.models import SubscriptionKind as Kind
+from fakebotapi import Sent
 from tests.bot_harness import ADMIN, Harness, running_bot
-from tests.fakes.bot_api_server import Sent
 from tests.feed_server import FeedServer, Route
 
 

@@ -22,8 +22,8 @@ from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import Delivery
+from fakebotapi import Sent
 from tests.bot_harness import Harness, running_bot
-from tests.fakes.bot_api_server import Sent
 from tests.feed_server import FeedServer, Route
 
 SEVEN = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi, 5 March

@@ -17,7 +17,7 @@ from digests.config import SettingsError, load_settings
 from digests.logs import RedactingFilter
 from digests.services import Newsroom
 from digests.store.models import SubscriptionKind
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 
 
 def run_cli(

@@ -25,7 +25,7 @@ from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryState
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 from tests.processes import process_env, start_mohbot, stop_all
 
 TOKEN = "123456:TEST-TOKEN"

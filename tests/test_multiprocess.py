@@ -21,8 +21,8 @@ from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import ChatKind, DeliveryKind, DeliveryState, Subscriber
+from fakebotapi import FakeTelegram
 from tests.conftest import _truncate_all, make_settings
-from tests.fakes.bot_api_server import FakeTelegram
 from tests.processes import process_env, start_mohbot, stop_all
 
 RATE = 300

@@ -35,8 +35,8 @@ from digests.store.models import (
     SourceKind,
     Subscriber,
 )
+from fakebotapi import FakeTelegram
 from tests.conftest import PG_SERVER, _truncate_all, make_settings
-from tests.fakes.bot_api_server import FakeTelegram
 from tests.processes import process_env, start_mohbot, stop_all
 from tests.test_config_cli import run_cli
 from tests.test_json_logs import json_lines

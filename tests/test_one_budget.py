@@ -18,9 +18,9 @@ from digests.clock import FakeClock
 from digests.messages import MessagePart
 from digests.ratelimit import LocalGate, Priority, PriorityGate
 from digests.services import Newsroom
+from fakebotapi import FakeTelegram
 from tests.bot_harness import TOKEN, running_bot
 from tests.conftest import _truncate_all, make_settings
-from tests.fakes.bot_api_server import FakeTelegram
 from tests.processes import process_env, start_mohbot, stop_all
 
 

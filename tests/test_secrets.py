@@ -16,7 +16,7 @@ from bot.app import build_services
 from digests.config import load_settings
 from digests.logs import RedactingFilter
 from digests.services import Newsroom
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 from tests.test_config_cli import run_cli
 
 TOKEN = "7000001:AAH-revokedSecretPart_0123456789abcdefXYZ"

@@ -15,7 +15,7 @@ from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryState
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 from tests.processes import process_env, start_mohbot, stop_all
 from tests.test_fanout import TOKEN, fan_out
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 from tests.processes import start_mohbot, stop_all
 
 TOKEN = "123456:STARTUP-TEST"

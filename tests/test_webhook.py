@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from bot.app import build_application, on_shutdown, on_startup, webhook_options
 from digests.config import Settings
 from digests.services import Newsroom
+from fakebotapi import FakeTelegram
 from tests.bot_harness import FAST, TOKEN
-from tests.fakes.bot_api_server import FakeTelegram
 
 
 def free_port() -> int:

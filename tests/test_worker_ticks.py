@@ -13,7 +13,7 @@ from digests.ingest.service import ingest
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.models import Source
-from tests.fakes.bot_api_server import FakeTelegram
+from fakebotapi import FakeTelegram
 from tests.feed_server import FeedServer, Route
 from tests.processes import process_env, start_mohbot, stop_all
 

@@ -20,59 +20,12 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, web
 
 from bot.telegram_html import EntityError, parse_html, utf16_len
-
-SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "copyMessage"}
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup "
-    "are exactly the same as a current content and reply markup of the message"
-)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.status, self.description, self.retry_after = status, description, retry_after
-
-
-@dataclass
-class Sent:
-    """One message the bot sent (or copied, or a photo/document)."""
-
-    method: str
-    chat_id: int
-    message_id: int
-    text: str  # visible text (HTML parsed), or the caption
-    raw: str  # as the bot sent it
-    parse_mode: str | None
-    reply_markup: dict[str, Any] | None
-    time: float
-    photo_bytes: int = 0
-    data: bytes = b""  # the photo or document itself
-
-
-@dataclass
-class Fault:
-    method: str | None
-    status: int
-    description: str
-    retry_after: int | None
-    chat_id: int | None
-    count: int
-
-
-@dataclass
-class Limits:
-    global_per_second: int = 30
-    per_chat_per_second: int = 1
-    group_per_minute: int = 20
-    window: deque[float] = field(default_factory=deque)
-    per_chat: dict[int, deque[float]] = field(default_factory=dict)
+from fakebotapi.records import NOT_MODIFIED, SEND_METHODS, ApiError, Fault, Limits, Sent
 
 
 class FakeTelegram:
@@ -383,8 +336,8 @@ class FakeTelegram:
             else:
                 form = await request.post()
                 for key, value in form.items():
-                    if hasattr(value, "file"):
-                        files[key] = value.file.read()  # type: ignore[union-attr]
+                    if isinstance(value, web.FileField):
+                        files[key] = value.file.read()
                     else:
                         params[key] = value
         for key, value in list(params.items()):
