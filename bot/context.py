@@ -47,6 +47,8 @@ class BotServices:
     # The process's one send budget, shared by replies and deliveries (see `send_gate`).
     gate: PriorityGate | None = None
     gate_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The admin work running as a job now (e.g. "ingest"): one of each kind at a time.
+    admin_work: set[str] = field(default_factory=set)
     worker_name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
@@ -122,11 +124,19 @@ async def reply(
     chat = update.effective_chat
     if chat is None:
         return None
+    return await send_text(context.bot, chat.id, text, markup)
+
+
+async def send_text(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send `text` (HTML) to a chat, split at Telegram's limit; markup goes last. For a
+    reply to someone's command, also one a job sends when the command's work is done."""
     parts = split_message(text)
     message = None
     for index, part in enumerate(parts):
-        message = await context.bot.send_message(
-            chat.id,
+        message = await bot.send_message(
+            chat_id,
             part,
             reply_markup=markup if index == len(parts) - 1 else None,
         )

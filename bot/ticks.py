@@ -85,11 +85,9 @@ class Ticks:
     async def poll_sources(self) -> None:
         """Poll the sources that are due (in the one process holding the polling lock) and
         queue the admins' alerts that the polls call for."""
-        room, services = self.services.newsroom, self.services
 
         async def poll() -> None:
-            reports = await ingest(room, due_only=True)
-            await alert_admins(services, reports)
+            await poll_and_alert(self.services, due_only=True)
 
         await self._guarded(self.poll_backoff, "poll the sources", poll)
 
@@ -118,6 +116,15 @@ class Ticks:
                 return await engine.run_until_idle(keep_going=self.keep_going)
 
         return await self._guarded(self.deliver_backoff, "send from the ledger", send)
+
+
+async def poll_and_alert(services: BotServices, *, due_only: bool) -> list[SourceReport]:
+    """The poll tick's work: poll the sources (those due, under the polling lock, or all of
+    them, for an admin's /ingest), then queue the admins' alerts the polls call for. A broken
+    sources file raises SourcesFileError before anything is polled."""
+    reports = await ingest(services.newsroom, due_only=due_only)
+    await alert_admins(services, reports)
+    return reports
 
 
 def alert_text(services: BotServices, report: SourceReport, language: str) -> str | None:

@@ -240,6 +240,55 @@ async def test_a_sources_file_with_a_wrong_section_is_reported_to_the_admin(
         assert "source #1 (skds): section 'leadershp' names no topic" in report.text
 
 
+async def test_ingest_runs_as_a_job_that_reports_when_done(
+    settings: Settings, newsroom: Newsroom, tmp_path: Path
+) -> None:
+    """/ingest answers at once while a slow source is still being read; a second /ingest meanwhile
+    starts nothing; the report with each source's result comes when the poll is done."""
+    feed = (
+        b'<rss version="2.0"><channel><item><title>Tin moi</title>'
+        b"<link>http://x/1</link></item></channel></rss>"
+    )
+    async with FeedServer() as feeds:
+        slow = feeds.add("/slow.rss", Route(body=feed, delay=2.0))
+        broken = feeds.add("/broken.rss", Route(status=500, body=b"down"))
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "slow"\nkind = "rss"\nurl = "{slow}"\n'
+            f'[[source]]\nname = "broken"\nkind = "rss"\nurl = "{broken}"\n',
+            encoding="utf-8",
+        )
+        settings = settings.model_copy(update={"sources_file": sources, "http_timeout": 10.0})
+        newsroom.settings = settings
+        async with running_bot(settings, newsroom) as bot:
+            bot.tg.user(ADMIN, language_code="en")
+            await bot.say(ADMIN, "/start")
+            asked = asyncio.get_running_loop().time()
+            (started,) = await bot.say(ADMIN, "/ingest")
+            assert started.text == "Polling every source…"
+            (again,) = await bot.say(ADMIN, "/ingest")
+            assert asyncio.get_running_loop().time() - asked < 2.0  # the slow source still reads
+            assert again.text.startswith("Polling is already running")
+            await bot.tg.wait_for(
+                lambda: "Polling done" in bot.tg.messages_to(ADMIN)[-1].text,
+                timeout=15,
+                what="the ingest report",
+            )
+            report = bot.tg.messages_to(ADMIN)[-1].text
+            assert "slow: 1 new, 0 updated" in report and "broken: FAILED" in report
+            assert "2 sources, 1 failed" in report
+            await asyncio.sleep(0.5)  # room for a second report, were a second poll started
+
+            def reports() -> int:
+                return sum("Polling done" in m.text for m in bot.tg.messages_to(ADMIN))
+
+            assert reports() == 1
+            # Done: the next /ingest starts a poll again.
+            (started,) = await bot.say(ADMIN, "/ingest")
+            assert started.text == "Polling every source…"
+            await bot.tg.wait_for(lambda: reports() == 2, timeout=15, what="a second report")
+
+
 @pytest.mark.slow
 async def test_a_failing_source_alerts_once_and_recovers_once(
     settings: Settings, newsroom: Newsroom, tmp_path: Path

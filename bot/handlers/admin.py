@@ -1,22 +1,23 @@
-"""Admin tools: /ingest, /stats, /sources, and the admin check every admin command and button
-makes at the moment of use (a refused admin button is logged). Broadcasts are in
-`bot/handlers/broadcast.py`."""
+"""Admin tools: /ingest (its work a job), /stats, /sources, and the admin check every admin
+command and button makes at the moment of use (a refused admin button is logged). Broadcasts
+are in `bot/handlers/broadcast.py`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import Update
 
-from bot.context import BotContext, call, language_of, reply
+from bot.context import AnyApplication, BotContext, call, language_of, reply, send_text
 from bot.names import topic_name
 from bot.render import local_time
 from bot.texts import Html, Texts
-from bot.ticks import alert_admins
+from bot.ticks import poll_and_alert
 from digests import stats
 from digests.charts import ChartLabels, ChartsUnavailable, render_png
-from digests.ingest.service import ingest as ingest_sources
-from digests.ingest.service import source_health
+from digests.ingest.service import SourceReport, source_health
 from digests.ingest.sources_file import SourcesFileError
 from digests.topics.catalog import Catalog
 
@@ -48,19 +49,62 @@ async def refuse_non_admin(update: Update, context: BotContext) -> bool:
 
 
 # -- ingest, stats, sources ---------------------------------------------------------------------
+INGEST = "ingest"  # the name of /ingest's job, and of its entry in `admin_work`
+
+
+@dataclass(frozen=True, slots=True)
+class AdminRequest:
+    """Who asked for long admin work, and in which language to report when it is done."""
+
+    chat_id: int
+    language: str
+
+
 async def ingest(update: Update, context: BotContext) -> None:
+    """/ingest: poll every source now, as a job (the handler answers at once); the job reports
+    to the admin when it is done. A second /ingest while one runs says so."""
     if await refuse_non_admin(update, context):
         return
     services = context.services
     language = await language_of(update, context)
-    texts = services.texts
-    await reply(update, context, texts.get(language, "ingest_started"))
-    try:
-        reports = await ingest_sources(services.newsroom)
-    except SourcesFileError as exc:
-        await reply(update, context, texts.get(language, "ingest_bad_sources", error=exc))
+    chat = update.effective_chat
+    application: AnyApplication = context.application  # its jobs take a BotContext
+    queue = application.job_queue
+    assert chat is not None and queue is not None
+    if INGEST in services.admin_work:
+        await reply(update, context, services.texts.get(language, "ingest_running"))
         return
-    await alert_admins(services, reports)
+    services.admin_work.add(INGEST)
+    try:
+        await reply(update, context, services.texts.get(language, "ingest_started"))
+    except BaseException:
+        services.admin_work.discard(INGEST)
+        raise
+    queue.run_once(ingest_job, 0, data=AdminRequest(chat.id, language), name=f"admin-{INGEST}")
+
+
+async def ingest_job(context: BotContext) -> None:
+    """The work of /ingest: the scheduled poll's tick over every source, then its report."""
+    assert context.job is not None and isinstance(context.job.data, AdminRequest)
+    request, services = context.job.data, context.services
+    try:
+        try:
+            reports = await poll_and_alert(services, due_only=False)
+        except SourcesFileError as exc:
+            text = services.texts.get(request.language, "ingest_bad_sources", error=exc)
+        except Exception:  # logged by the error handler; the admin is not left waiting
+            text = services.texts.get(request.language, "error")
+            await send_text(context.bot, request.chat_id, text)
+            raise
+        else:
+            text = ingest_report(services.texts, request.language, reports)
+        await send_text(context.bot, request.chat_id, text)
+    finally:
+        services.admin_work.discard(INGEST)
+
+
+def ingest_report(texts: Texts, language: str, reports: Sequence[SourceReport]) -> str:
+    """One line per source polled, then the count of sources and failures."""
     lines = []
     for r in reports:
         if r.error:
@@ -73,7 +117,7 @@ async def ingest(update: Update, context: BotContext) -> None:
         lines.append(texts.get(language, "ingest_line", name=r.name, status=Html(status)))
     failed = sum(1 for r in reports if r.error)
     lines.append(texts.get(language, "ingest_done", count=len(reports), failed=failed))
-    await reply(update, context, "\n".join(lines))
+    return "\n".join(lines)
 
 
 def _counts(mapping: dict[str, int], texts: Texts, catalog: Catalog, language: str) -> str:
