@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 # Only the standard library here: `mohbot --help` and a mistyped command answer at once. Each
 # command imports what it needs (SQLAlchemy, pydantic, Alembic, python-telegram-bot).
 from digests.dates import VN_TZ  # light: the standard library only
+from digests.errors import EXIT_FAILED, EXIT_SETTINGS, MohbotError  # light: one SQLAlchemy import
 from digests.logs import say_error  # light: logging and the JSON formatter
 
 if TYPE_CHECKING:
@@ -543,8 +544,9 @@ SETTINGS_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 
 
 # Exit codes (README, "Commands on the server").
-EXIT_FAILED = 1  # the command failed, or an unexpected error (its traceback, secrets masked)
-EXIT_SETTINGS = 2  # a missing or malformed setting, or wrong arguments
+# EXIT_FAILED (1): the command failed (a MohbotError's one line, or a file, network or
+# database fault), or an unexpected error (its traceback, secrets masked).
+# EXIT_SETTINGS (2): a missing or malformed setting (SettingsError), or wrong arguments.
 EXIT_TOKEN_REFUSED = 3  # the Bot API answered 401: the token is revoked or mistyped
 EXIT_INTERRUPTED = 130  # Ctrl-C
 TOKEN_REFUSED = "mohbot: the Bot API refused the token: check TELEGRAM_BOT_TOKEN"
@@ -580,8 +582,6 @@ def _token_refused(exc: BaseException) -> bool:
 
 
 def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
     # A database error's own text is in `orig`; SQLAlchemy's adds the statement and a link.
     text = str(getattr(exc, "orig", None) or exc)
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
@@ -617,7 +617,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from digests.config import SettingsError, load_settings
     from digests.logs import configure_logging, json_logs
     from digests.redaction import Redactor
-    from digests.store.db import SchemaError
 
     try:
         env_file = _env_file(args)
@@ -638,7 +637,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _token_refused(exc):
             say_error(TOKEN_REFUSED)
             return EXIT_TOKEN_REFUSED
-        if isinstance(exc, SchemaError | OSError | KeyError | ValueError | SQLAlchemyError):
+        if isinstance(exc, MohbotError):  # what the person can act on: its one line
+            say_error(f"mohbot: {redact(_one_line(exc))}")
+            return exc.exit_code
+        if isinstance(exc, OSError | SQLAlchemyError):  # a file, the network, the database
             say_error(f"mohbot: {redact(_one_line(exc))}")
             return EXIT_FAILED
         # The last resort: a traceback can quote a secret (PTB's InvalidToken quotes the token).

@@ -8,6 +8,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from digests.errors import MohbotError
+
 ALLOWED = {
     "b",
     "strong",
@@ -29,7 +31,7 @@ ALLOWED = {
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 
 
-class EntityError(ValueError):
+class EntityError(MohbotError, ValueError):
     """The text does not parse as Telegram HTML; the message is Telegram's reason."""
 
 

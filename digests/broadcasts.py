@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digests.errors import MohbotError
 from digests.messages import MessagePart
 from digests.services import Newsroom
 from digests.store.db import session_scope
@@ -23,10 +24,8 @@ from digests.store.models import (
 from digests.store.subscribers import SubscriberRepository
 
 
-class BroadcastError(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class BroadcastError(MohbotError):
+    """A broadcast that cannot be made or sent as asked; `key` names the text the admin sees."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ def create_draft(
 ) -> int:
     """Store a draft: HTML text, or a message of the admin's to copy (formatting, photos)."""
     if not text.strip() and from_message_id is None:
-        raise BroadcastError("broadcast_empty")
+        raise BroadcastError("nothing to send", key="broadcast_empty")
     with session_scope(room.sessions) as session:
         broadcast = Broadcast(
             admin_id=admin_id,
@@ -109,9 +108,11 @@ def set_audience(room: Newsroom, broadcast_id: int, audience: Audience) -> int:
 def _draft(session: Session, broadcast_id: int) -> Broadcast:
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        raise BroadcastError("broadcast_unknown")
+        raise BroadcastError(f"no broadcast #{broadcast_id}", key="broadcast_unknown")
     if broadcast.state is not BroadcastState.DRAFT:
-        raise BroadcastError("broadcast_not_draft")
+        raise BroadcastError(
+            f"broadcast #{broadcast_id} was already sent or cancelled", key="broadcast_not_draft"
+        )
     return broadcast
 
 
@@ -198,7 +199,7 @@ def cancel(room: Newsroom, broadcast_id: int) -> int:
     with session_scope(room.sessions) as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
-            raise BroadcastError("broadcast_unknown")
+            raise BroadcastError(f"no broadcast #{broadcast_id}", key="broadcast_unknown")
         stopped = DeliveryRepository(session).cancel_unsent(broadcast_id)
         if broadcast.state in (BroadcastState.DRAFT, BroadcastState.SENDING):
             broadcast.state = BroadcastState.CANCELLED
@@ -211,7 +212,7 @@ def progress(room: Newsroom, broadcast_id: int) -> Progress:
     with session_scope(room.sessions) as session:
         broadcast = session.get(Broadcast, broadcast_id)
         if broadcast is None:
-            raise BroadcastError("broadcast_unknown")
+            raise BroadcastError(f"no broadcast #{broadcast_id}", key="broadcast_unknown")
         counts = DeliveryRepository(session).counts(broadcast_id=broadcast_id)
         pending = counts[DeliveryState.QUEUED] + counts[DeliveryState.SENDING]
         if broadcast.state is BroadcastState.SENDING and pending == 0:

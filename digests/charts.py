@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from digests.errors import MohbotError
 from digests.stats import ChartSeries
 
 if TYPE_CHECKING:
@@ -60,8 +61,10 @@ LEGEND_LINE = 0.15  # inches a line of legend text takes at SMALL points
 LEGEND_ROW_GAP = 0.05
 
 
-class ChartsUnavailable(RuntimeError):
+class ChartsUnavailable(MohbotError, RuntimeError):
     """matplotlib is not installed."""
+
+    default_key = "stats_no_chart"
 
 
 @dataclass(frozen=True, slots=True)

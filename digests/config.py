@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.sources import DotenvType
 
 from digests import paths
+from digests.errors import EXIT_SETTINGS, MohbotError
 from digests.redaction import MIN_SECRET, token_secrets
 from digests.schedule import parse_time_of_day
 from digests.zones import resolve_zone
@@ -34,8 +35,10 @@ _USER_AGENT = re.compile(r"[\x20-\x7e]{1,256}")  # one printable ASCII header li
 LOG_FORMATS = ("text", "json")
 
 
-class SettingsError(Exception):
+class SettingsError(MohbotError):
     """A setting is missing or malformed; the message names it in one line."""
+
+    exit_code = EXIT_SETTINGS
 
 
 class Settings(BaseSettings):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from digests.compose import FORMATS
+from digests.errors import MohbotError
 from digests.schedule import next_occurrence
 from digests.services import Newsroom
 from digests.store.db import session_scope
@@ -19,12 +20,16 @@ DEFAULT_TOPIC = "leadership"
 LANGUAGES = ("vi", "en")
 
 
-class SubscriptionError(Exception):
-    """A request that cannot be done; `key` names the message shown to the user."""
+SHOWN_ZONE = 40  # characters of a refused time zone repeated back to the user
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+
+def _shown(typed: str) -> str:
+    printable = "".join(c for c in typed if c.isprintable())
+    return printable[:SHOWN_ZONE] + ("…" if len(printable) > SHOWN_ZONE else "")
+
+
+class SubscriptionError(MohbotError):
+    """A change of a subscription that cannot be done; `key` names the text the user is shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,7 @@ def _change(room: Newsroom, chat_id: int, change: _Change) -> tuple[SubscriberVi
         repo = SubscriberRepository(session)
         subscriber = repo.get(chat_id)
         if subscriber is None:
-            raise SubscriptionError("not_registered")
+            raise SubscriptionError(f"chat {chat_id} is not registered", key="not_registered")
         changed = change(repo, subscriber)
         session.flush()
         return _view(subscriber), bool(changed)
@@ -173,14 +178,14 @@ def _setter(attribute: str, value: object, room: Newsroom | None = None) -> _Cha
 
 def set_language(room: Newsroom, chat_id: int, language: str) -> SubscriberView:
     if language not in LANGUAGES:
-        raise SubscriptionError("bad_language")
+        raise SubscriptionError(f"no language {language[:20]!r}", key="bad_language")
     return _change(room, chat_id, _setter("language", language))[0]
 
 
 def set_format(room: Newsroom, chat_id: int, digest_format: str) -> SubscriberView:
     """The digest's layout: "full" (title, outlet, time, a line of the lead) or "compact"."""
     if digest_format not in FORMATS:
-        raise SubscriptionError("bad_format")
+        raise SubscriptionError(f"no digest format {digest_format[:20]!r}", key="bad_format")
     return _change(room, chat_id, _setter("digest_format", digest_format))[0]
 
 
@@ -193,7 +198,8 @@ def set_digest_time(room: Newsroom, chat_id: int, at: time) -> SubscriberView:
 def set_timezone(room: Newsroom, chat_id: int, zone: str) -> SubscriberView:
     known = resolve_zone(zone)
     if known is None:
-        raise SubscriptionError("bad_timezone")
+        shown = _shown(zone)
+        raise SubscriptionError(f"unknown time zone {shown}", key="bad_timezone", zone=shown)
     return _change(room, chat_id, _setter("timezone", known, room))[0]
 
 

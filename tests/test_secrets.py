@@ -90,11 +90,14 @@ def test_log_records_are_masked_with_their_tracebacks(tmp_path: Path) -> None:
     assert "failed with ***" in text and "rejected; part ***" in text and "'token': '***'" in text
 
 
-def crash_a_command(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> int:
-    """`mohbot stats` in this process, its command raising an error that quotes the token."""
+def crash_a_command(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, error: Exception | None = None
+) -> int:
+    """`mohbot stats` in this process, its command raising `error` (by default an unexpected
+    one that quotes the token)."""
 
     def boom(_room: object, _args: object) -> int:
-        raise RuntimeError(f"unexpected, with {TOKEN} inside")
+        raise error or RuntimeError(f"unexpected, with {TOKEN} inside")
 
     # main() sets up logging for the whole process: give this test's changes back afterwards.
     root = logging.getLogger()

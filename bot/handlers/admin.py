@@ -17,8 +17,8 @@ from bot.texts import Html, Texts
 from bot.ticks import poll_and_alert
 from digests import stats
 from digests.charts import ChartLabels, ChartsUnavailable, render_png
+from digests.errors import MohbotError
 from digests.ingest.service import SourceReport, source_health
-from digests.ingest.sources_file import SourcesFileError
 from digests.topics.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ async def ingest_job(context: BotContext) -> None:
     try:
         try:
             reports = await poll_and_alert(services, due_only=False)
-        except SourcesFileError as exc:
-            text = services.texts.get(request.language, "ingest_bad_sources", error=exc)
+        except MohbotError as exc:  # a broken sources file: nothing polled, and why
+            text = services.texts.get(request.language, exc.key, **exc.params)
         except Exception:  # logged by the error handler; the admin is not left waiting
             text = services.texts.get(request.language, "error")
             await send_text(context.bot, request.chat_id, text)

@@ -88,22 +88,19 @@ async def broadcast(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     text = (message.text_html or "").partition(" ")[2].strip() if message.text else ""
     source = message.reply_to_message
-    try:
-        if source is not None and source.from_user and source.from_user.id == user.id:
-            draft_id = await call(
-                broadcasts.create_draft,
-                services.newsroom,
-                user.id,
-                from_chat_id=source.chat_id,
-                from_message_id=source.message_id,
-            )
-        elif text:
-            draft_id = await call(broadcasts.create_draft, services.newsroom, user.id, text=text)
-        else:
-            await reply(update, context, services.texts.get(language, "broadcast_usage"))
-            return
-    except BroadcastError as exc:
-        await reply(update, context, services.texts.get(language, exc.key))
+    # A BroadcastError: the error handler answers with its text.
+    if source is not None and source.from_user and source.from_user.id == user.id:
+        draft_id = await call(
+            broadcasts.create_draft,
+            services.newsroom,
+            user.id,
+            from_chat_id=source.chat_id,
+            from_message_id=source.message_id,
+        )
+    elif text:
+        draft_id = await call(broadcasts.create_draft, services.newsroom, user.id, text=text)
+    else:
+        await reply(update, context, services.texts.get(language, "broadcast_usage"))
         return
     await call(broadcasts.set_audience, services.newsroom, draft_id, Audience())
     await reply(
@@ -127,38 +124,36 @@ async def on_admin_button(update: Update, context: BotContext, data: CallbackDat
     except (ValueError, IndexError):
         await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
         return
-    try:
-        if op in ("t", "all"):
-            slug = parts[2] if op == "t" and len(parts) > 2 else None
-            if op == "t" and (slug is None or services.catalog.topic(slug) is None):
-                raise BroadcastError("broadcast_unknown")
-            audience, _count = await call(
-                broadcasts.toggle_topic, services.newsroom, broadcast_id, slug
+    # A BroadcastError (sent already, unknown): the error handler answers with its text.
+    if op in ("t", "all"):
+        slug = parts[2] if op == "t" and len(parts) > 2 else None
+        if op == "t" and (slug is None or services.catalog.topic(slug) is None):
+            raise BroadcastError(f"no topic {slug!r}", key="broadcast_unknown")
+        audience, _count = await call(
+            broadcasts.toggle_topic, services.newsroom, broadcast_id, slug
+        )
+        await query.answer()
+        try:
+            await query.edit_message_reply_markup(
+                _audience_keyboard(context, broadcast_id, audience, language)
             )
-            await query.answer()
-            try:
-                await query.edit_message_reply_markup(
-                    _audience_keyboard(context, broadcast_id, audience, language)
-                )
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
-        elif op == "pv":
-            await query.answer()
-            await _preview(update, context, broadcast_id, language)
-        elif op == "ok":
-            await query.answer()
-            await _confirm(update, context, broadcast_id, language)
-        elif op in ("no", "stop"):
-            await call(broadcasts.cancel, services.newsroom, broadcast_id)
-            await query.answer()
-            await query.edit_message_text(
-                services.texts.get(language, "broadcast_cancelled", id=broadcast_id)
-            )
-        else:
-            await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
-    except BroadcastError as exc:
-        await query.answer(services.texts.get(language, exc.key), show_alert=True)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+    elif op == "pv":
+        await query.answer()
+        await _preview(update, context, broadcast_id, language)
+    elif op == "ok":
+        await query.answer()
+        await _confirm(update, context, broadcast_id, language)
+    elif op in ("no", "stop"):
+        await call(broadcasts.cancel, services.newsroom, broadcast_id)
+        await query.answer()
+        await query.edit_message_text(
+            services.texts.get(language, "broadcast_cancelled", id=broadcast_id)
+        )
+    else:
+        await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
 
 
 def _parts(progress: Progress) -> list[MessagePart]:
@@ -171,7 +166,9 @@ async def _preview(update: Update, context: BotContext, broadcast_id: int, langu
     assert chat is not None
     draft = await call(broadcasts.draft, services.newsroom, broadcast_id)
     if draft.state.value != "draft":
-        raise BroadcastError("broadcast_not_draft")
+        raise BroadcastError(
+            f"broadcast #{broadcast_id} was already sent or cancelled", key="broadcast_not_draft"
+        )
     count = await call(broadcasts.audience_size, services.newsroom, draft.audience)
     # Exactly what readers will see: the same text and parse mode, or a copy of the message.
     if draft.from_message_id is not None and draft.from_chat_id is not None:

@@ -10,6 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext, language_of, reply
 from digests import subscriptions
+from digests.errors import MohbotError
 from digests.store.db import storage_failed
 
 log = logging.getLogger(__name__)
@@ -26,18 +27,33 @@ async def _language(update: Update, context: BotContext) -> str:
         return subscriptions.language_from_code(user.language_code if user else None)
 
 
+def _answer(error: BaseException | None) -> tuple[str, dict[str, object]]:
+    """The text key (and its values) that tells the user about `error`."""
+    if isinstance(error, MohbotError):
+        return error.key, error.params
+    if error is not None and storage_failed(error):
+        return "error_storage", {}
+    return "error", {}
+
+
 async def error_handler(update: object, context: BotContext) -> None:
-    """Log the failure with the update id (the log masks secrets); tell the user briefly, never
-    with a stack trace, and plainly when the database cannot take a write."""
+    """A domain error (MohbotError) is what the user asked for meeting a rule: they are told,
+    in their language, by the error's text key, and the log has one line. Anything else is a
+    bug or a fault: logged with its traceback (the log masks secrets) and the update id, and
+    the user gets a brief apology, never a stack trace, plainly when the database cannot take
+    a write."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
-    log.error("error while handling update %s: %r", update_id, error, exc_info=error)
+    if isinstance(error, MohbotError):
+        log.debug("update %s refused: %s", update_id, error)
+    else:
+        log.error("error while handling update %s: %r", update_id, error, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    key = "error_storage" if error is not None and storage_failed(error) else "error"
+    key, params = _answer(error)
     try:
         language = await _language(update, context)
-        text = context.services.texts.get(language, key)
+        text = context.services.texts.get(language, key, **params)
         if update.callback_query:
             await update.callback_query.answer(text, show_alert=True)
         else:

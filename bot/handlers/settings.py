@@ -8,14 +8,7 @@ from bot.context import BotContext, argument_text, call, chat_view, language_of,
 from bot.keyboards import Action, CallbackData, confirm_keyboard
 from digests import subscriptions
 from digests.schedule import parse_time_of_day
-from digests.subscriptions import SubscriberView, SubscriptionError
-
-SHOWN_ZONE = 40  # characters of a refused time zone repeated back to the user
-
-
-def _shown(typed: str) -> str:
-    printable = "".join(c for c in typed if c.isprintable())
-    return printable[:SHOWN_ZONE] + ("…" if len(printable) > SHOWN_ZONE else "")
+from digests.subscriptions import SubscriberView
 
 
 async def _current(update: Update, context: BotContext, language: str) -> SubscriberView | None:
@@ -57,11 +50,8 @@ async def set_timezone(update: Update, context: BotContext) -> None:
         return
     if not await may_change(update, context, language):
         return
-    try:
-        view = await call(subscriptions.set_timezone, context.services.newsroom, view.chat_id, zone)
-    except SubscriptionError:
-        await reply(update, context, texts.get(language, "bad_timezone", zone=_shown(zone)))
-        return
+    # An unknown zone raises SubscriptionError: the error handler answers with its text.
+    view = await call(subscriptions.set_timezone, context.services.newsroom, view.chat_id, zone)
     await reply(
         update,
         context,

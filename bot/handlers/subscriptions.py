@@ -15,7 +15,6 @@ from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
 from digests import subscriptions
 from digests.store.models import SubscriptionKind
-from digests.subscriptions import SubscriptionError
 from digests.topics.catalog import Topic
 from digests.topics.resolver import Item, Resolution
 
@@ -82,13 +81,8 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
     if not await may_change(update, context, language):
         return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
-    try:
-        view, now_on = await call(
-            subscriptions.toggle, services.newsroom, chat.id, kind, data.argument
-        )
-    except SubscriptionError as exc:
-        await query.answer(services.texts.get(language, exc.key), show_alert=True)
-        return
+    # SubscriptionError (e.g. not registered): the error handler answers with its text.
+    view, now_on = await call(subscriptions.toggle, services.newsroom, chat.id, kind, data.argument)
     markup = (
         topics_keyboard(context, view.topics, language)
         if is_topic
@@ -224,13 +218,10 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
     if not await may_change(update, context, language):
         return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
-    try:
-        _view, changed = await call(
-            subscriptions.follow, services.newsroom, chat.id, kind, data.argument
-        )
-    except SubscriptionError as exc:
-        await query.answer(services.texts.get(language, exc.key), show_alert=True)
-        return
+    # SubscriptionError (e.g. not registered): the error handler answers with its text.
+    _view, changed = await call(
+        subscriptions.follow, services.newsroom, chat.id, kind, data.argument
+    )
     if isinstance(known, Topic):
         key = "subscribed" if changed else "already_subscribed"
         name = topic_name(known, language)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from digests.errors import MohbotError
 from digests.ingest.bounds import Screening
 from digests.ingest.fetch import Fetcher, Origin
 from digests.records import ParsedItem, SourceConfig
@@ -43,5 +44,5 @@ class ReadContext:
 Reader = Callable[[ReadContext], Awaitable[ReadResult]]
 
 
-class SourceFailure(Exception):
+class SourceFailure(MohbotError):
     """Raised by readers for source-specific faults with a user-readable message."""

@@ -7,13 +7,14 @@ import re
 import feedparser
 
 from digests.dates import When, from_struct_time, parse_when
+from digests.errors import MohbotError
 from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
 from digests.records import ParsedItem
 from digests.text import clean_text
 
 
-class FeedError(ValueError):
+class FeedError(MohbotError, ValueError):
     """The bytes are not a usable feed; the message says what was received instead."""
 
 

@@ -26,8 +26,10 @@ from tenacity import (
     wait_exponential,
 )
 
+from digests.errors import MohbotError
 
-class FetchError(Exception):
+
+class FetchError(MohbotError):
     """A source could not be fetched; the message says why in plain words."""
 
 

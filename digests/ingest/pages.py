@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from digests.dates import When, parse_when
+from digests.errors import MohbotError
 from digests.records import ParsedItem
 from digests.text import clean_paragraphs, clean_text, truncate
 
@@ -28,7 +29,7 @@ _SOURCE_LINE = re.compile(r"^\(?\s*(?:Nguồn|Theo)\s*:")
 MAX_LISTED = 1_000
 
 
-class PageParseError(ValueError):
+class PageParseError(MohbotError, ValueError):
     """The page is not a listing or an article we can read; the message says why."""
 
 

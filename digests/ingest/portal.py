@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from digests.dates import When, parse_when
+from digests.errors import MohbotError
 from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
 from digests.records import ParsedItem
@@ -35,7 +36,7 @@ CATEGORY_SECTIONS: dict[str, str | None] = {
 _LIST_KEYS = ("data", "items", "result", "lstbaiviet", "list", "rows", "records", "value")
 
 
-class PortalFormatError(ValueError):
+class PortalFormatError(MohbotError, ValueError):
     """The portal answered something else than articles (an error, an HTML page)."""
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from digests.errors import one_line
+from digests.errors import MohbotError, one_line
 from digests.ingest.bounds import (
     ETAG_CHARS,
     LAST_MODIFIED_CHARS,
@@ -35,6 +35,10 @@ from digests.store.models import Article, Source
 from digests.store.sources import SourceRepository
 
 log = logging.getLogger(__name__)
+
+
+class UnknownSource(MohbotError):
+    """`ingest --source NAME` names no source of the sources file."""
 
 
 @dataclass(slots=True)
@@ -292,7 +296,7 @@ async def _ingest(
 ) -> list[SourceReport]:
     configs = {c.name: c for c in load_sources(newsroom.settings.sources_file, newsroom.catalog)}
     if only is not None and only not in configs:
-        raise KeyError(f"no source named {only!r} in {newsroom.settings.sources_file}")
+        raise UnknownSource(f"no source named {only!r} in {newsroom.settings.sources_file}")
 
     def prepare() -> list[Source]:
         with session_scope(newsroom.sessions) as session:

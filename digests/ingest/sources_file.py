@@ -6,6 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from digests.errors import MohbotError
 from digests.records import SourceConfig, SourceKind
 from digests.topics.catalog import Catalog
 
@@ -14,8 +15,13 @@ _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
-class SourcesFileError(ValueError):
+class SourcesFileError(MohbotError, ValueError):
     """The sources file is unreadable or an entry is wrong; the message names the entry."""
+
+    default_key = "ingest_bad_sources"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error=message)
 
 
 def parse_duration(value: object) -> int:

@@ -17,13 +17,16 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from digests.errors import MohbotError
 from digests.paths import MIGRATIONS_DIR
 
 log = logging.getLogger(__name__)
 
 
-class SchemaError(RuntimeError):
+class SchemaError(MohbotError, RuntimeError):
     """The database schema is older than the code and must be upgraded explicitly."""
+
+    default_key = "error_storage"
 
 
 def storage_failed(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digests.errors import MohbotError
 from digests.paths import TOPICS_FILE
 from digests.text import fold
 
@@ -18,7 +19,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _SECTION_PARTS = re.compile(r"\s+[-–—|»>:]\s+|[/|»>?#&=]")
 
 
-class CatalogError(ValueError):
+class CatalogError(MohbotError, ValueError):
     """The catalog file is wrong; the message names the entry."""
 
 
