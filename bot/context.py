@@ -19,11 +19,14 @@ from bot.texts import Texts
 from digests import subscriptions
 from digests.delivery import DeliveryEngine
 from digests.health import HealthServer
+from digests.pacing import SlidingWindows
 from digests.ratelimit import PriorityGate, gate_for
 from digests.services import Newsroom
 from digests.topics.catalog import Catalog
 from digests.topics.resolver import Resolver
 
+FLOOD_WINDOW = 2.0  # seconds
+FLOOD_LIMIT = 10  # commands (and button taps) per window: a few a second
 P = ParamSpec("P")
 R = TypeVar("R")
 _SERVICES = "services"
@@ -36,8 +39,10 @@ class BotServices:
     catalog: Catalog
     resolver: Resolver
     admin_ids: frozenset[int] = frozenset()
-    # Per-user timestamps of recent commands, for flood protection.
-    recent_commands: dict[int, list[float]] = field(default_factory=dict)
+    # Per-user times of recent commands, for flood protection (bounded: digests/pacing.py).
+    recent_commands: SlidingWindows = field(
+        default_factory=lambda: SlidingWindows(FLOOD_LIMIT, FLOOD_WINDOW)
+    )
     # The delivery engine and its own Bot (set up when the application starts).
     engine: DeliveryEngine | None = None
     delivery_bot: Bot | None = None

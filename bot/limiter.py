@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -24,6 +23,7 @@ from telegram.ext import BaseRateLimiter
 from bot.context import BotServices, send_gate
 from bot.sender import retry_seconds
 from digests.delivery import GROUP_WINDOW
+from digests.pacing import SlidingWindows
 from digests.ratelimit import Priority, PriorityGate
 
 log = logging.getLogger(__name__)
@@ -31,35 +31,24 @@ log = logging.getLogger(__name__)
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 GROUP_PER_MINUTE = 20
-# Windows of groups that have been quiet for a minute are forgotten once there are this many.
-GROUPS_KEPT = 512
 
 
 class GroupWindows:
-    """At most `per_minute` messages to one group in any minute (Telegram's limit)."""
+    """At most `per_minute` messages to one group in any minute (Telegram's limit); quiet
+    groups are forgotten (digests/pacing.py)."""
 
     def __init__(self, per_minute: int = GROUP_PER_MINUTE) -> None:
-        self.per_minute = per_minute
-        self._sent: dict[int | str, deque[float]] = {}
+        self.windows = SlidingWindows(per_minute, GROUP_WINDOW)
 
     async def wait(self, group: int | str) -> None:
         """Return when one more message may go to `group`, and count it."""
-        window = self._sent.setdefault(group, deque())
         while True:
             now = time.monotonic()
-            while window and now - window[0] >= GROUP_WINDOW:
-                window.popleft()
-            if len(window) < self.per_minute:
-                window.append(now)
-                break
-            await asyncio.sleep(window[0] + GROUP_WINDOW - now)
-        if len(self._sent) > GROUPS_KEPT:
-            self._forget_quiet(now)
-
-    def _forget_quiet(self, now: float) -> None:
-        for group, sent in list(self._sent.items()):
-            if not sent or now - sent[-1] >= GROUP_WINDOW:
-                del self._sent[group]
+            wait = self.windows.wait_time(group, now)
+            if wait <= 0:
+                self.windows.hit(group, now)
+                return
+            await asyncio.sleep(wait)
 
 
 def group_of(chat_id: object) -> int | str | None:

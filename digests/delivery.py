@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
 from digests.config import Settings
 from digests.messages import Buttons, MessagePart
+from digests.pacing import SlidingWindows
 from digests.ratelimit import LocalGate, RateGate
 from digests.services import Newsroom
 from digests.store.db import session_scope
@@ -107,29 +107,24 @@ def _messages(row: Delivery) -> int:
     return 1 if row.copy_message_id is not None else len(row.parts)
 
 
-@dataclass
 class _ChatPacer:
-    """Per-chat spacing: one message a second to a chat, twenty a minute to a group."""
+    """Per-chat spacing: one message a second to a chat, twenty a minute to a group; what it
+    remembers of each chat is bounded (digests/pacing.py)."""
 
-    interval: float
-    group_per_minute: int
-    last: dict[int, float] = field(default_factory=dict)
-    group_sends: dict[int, deque[float]] = field(default_factory=dict)
+    def __init__(self, interval: float, group_per_minute: int) -> None:
+        self.chats = SlidingWindows(1, interval)
+        self.groups = SlidingWindows(group_per_minute, GROUP_WINDOW)
 
     def wait_time(self, chat_id: int, now: float) -> float:
-        wait = max(0.0, self.last.get(chat_id, -1e9) + self.interval - now)
+        wait = self.chats.wait_time(chat_id, now)
         if chat_id < 0:  # groups and channels have negative ids
-            window = self.group_sends.setdefault(chat_id, deque())
-            while window and now - window[0] >= GROUP_WINDOW:
-                window.popleft()
-            if len(window) >= self.group_per_minute:
-                wait = max(wait, window[0] + GROUP_WINDOW - now)
+            wait = max(wait, self.groups.wait_time(chat_id, now))
         return wait
 
     def record(self, chat_id: int, now: float) -> None:
-        self.last[chat_id] = now
+        self.chats.hit(chat_id, now)
         if chat_id < 0:
-            self.group_sends.setdefault(chat_id, deque()).append(now)
+            self.groups.hit(chat_id, now)
 
 
 class DeliveryEngine:

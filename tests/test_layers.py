@@ -34,6 +34,7 @@ FLOOR = {
     "digests.errors",
     "digests.locks",
     "digests.messages",
+    "digests.pacing",
     "digests.paths",
     "digests.records",
     "digests.redaction",

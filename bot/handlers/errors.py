@@ -15,9 +15,6 @@ from digests.store.db import storage_failed
 
 log = logging.getLogger(__name__)
 
-FLOOD_WINDOW = 2.0  # seconds
-FLOOD_LIMIT = 10  # commands (and button taps) per window: a few a second
-
 
 async def _language(update: Update, context: BotContext) -> str:
     try:
@@ -81,12 +78,11 @@ async def flood_guard(update: Update, context: BotContext) -> None:
     if user is None or (update.message is None and update.callback_query is None):
         return
     now = time.monotonic()
-    recent = context.services.recent_commands.setdefault(user.id, [])
-    recent[:] = [t for t in recent if now - t < FLOOD_WINDOW]
-    recent.append(now)
-    if len(recent) <= FLOOD_LIMIT:
+    flood = context.services.recent_commands
+    count = flood.hit(user.id, now)
+    if count <= flood.per_window:
         return
-    if len(recent) == FLOOD_LIMIT + 1:
+    if count == flood.per_window + 1:
         language = await language_of(update, context)
         text = context.services.texts.get(language, "flood")
         if update.callback_query:
