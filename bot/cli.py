@@ -23,7 +23,6 @@ from digests.logs import say_error  # light: logging and the JSON formatter
 
 if TYPE_CHECKING:
     from telegram import Bot
-    from tqdm import tqdm
 
     from bot.context import BotServices
     from digests.broadcasts import Audience
@@ -89,10 +88,12 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import_seeds(room: Newsroom, args: argparse.Namespace) -> int:
+    from bot.progress import CommandProgress
     from digests.ingest.service import import_seeds
 
     directory = Path(args.dir) if args.dir else room.settings.seeds_dir
-    report = import_seeds(room, directory)
+    with CommandProgress("import-seeds", "documents") as progress:
+        report = import_seeds(room, directory, progress)
     print(
         f"imported {report.items} items from {report.files} documents: "
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
@@ -102,9 +103,11 @@ def cmd_import_seeds(room: Newsroom, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(room: Newsroom, args: argparse.Namespace) -> int:
+    from bot.progress import CommandProgress
     from digests.ingest.service import ingest
 
-    reports = asyncio.run(ingest(room, only=args.source))
+    with CommandProgress("ingest", "sources") as progress:
+        reports = asyncio.run(ingest(room, only=args.source, progress=progress))
     width = max((len(r.name) for r in reports), default=10)
     for r in reports:
         if r.error:
@@ -161,10 +164,12 @@ def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reclassify(room: Newsroom, args: argparse.Namespace) -> int:
+    from bot.progress import CommandProgress
     from digests.topics.labels import catalog_labels, reclassify
 
     labels = room.labels or catalog_labels(room.settings.topics_file)
-    count = reclassify(room.sessions, labels, everything=args.all)
+    with CommandProgress("reclassify", "articles") as progress:
+        count = reclassify(room.sessions, labels, everything=args.all, progress=progress)
     print(f"reclassified {count} articles")
     return 0
 
@@ -351,6 +356,7 @@ def _audience(room: Newsroom, args: argparse.Namespace) -> Audience | None:
 
 
 def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
+    from bot.progress import CommandProgress
     from bot.render import split_message
     from bot.telegram_html import EntityError, parse_html
     from digests import broadcasts
@@ -380,11 +386,12 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
 
     async def work(engine: DeliveryEngine, _bot: object) -> int:
         sending = asyncio.ensure_future(engine.run_until_idle())
-        with _progress(count, "sending") as bar:
+        with CommandProgress("broadcast", "messages") as progress:
+            progress.expect(count)
             while not sending.done():
                 await asyncio.wait({sending}, timeout=1.0)
                 result = await asyncio.to_thread(broadcasts.progress, room, draft)
-                bar.update(result.sent + result.blocked + result.failed - bar.n)
+                progress.step(result.sent + result.blocked + result.failed - progress.count)
         await sending
         return 0
 
@@ -395,22 +402,6 @@ def cmd_broadcast(room: Newsroom, args: argparse.Namespace) -> int:
         f"failed {result.failed}, still queued {result.pending}"
     )
     return 0 if result.failed == 0 and result.pending == 0 else EXIT_FAILED
-
-
-def _progress(total: int, what: str) -> tqdm:
-    """A progress bar on a terminal; elsewhere (a log, cron) a line every few seconds."""
-    from tqdm import tqdm
-
-    interactive = sys.stderr.isatty()
-    return tqdm(
-        total=total,
-        desc=what,
-        unit="msg",
-        file=sys.stderr,
-        disable=False,
-        mininterval=0.5 if interactive else 5.0,
-        ascii=not interactive,
-    )
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

@@ -108,3 +108,5 @@ async def test_mohbot_ingest_with_the_shipped_sources_file(db_url: str, tmp_path
     assert "25 new" in counts["skds-home"]
     assert "1 new" in counts["skds-food-safety"]
     assert lines[-1] == "8 sources polled, 0 failed"
+    # Not a terminal: progress as plain lines on standard error, the last one complete.
+    assert "ingest: 8/8 sources" in err.decode().splitlines()

@@ -27,6 +27,7 @@ from digests.ingest.readers import READERS
 from digests.ingest.seeds import parse_seed_dir
 from digests.ingest.sources_file import load_sources
 from digests.locks import exclusive
+from digests.progress import SILENT, Progress
 from digests.records import ParsedItem, SourceConfig, SourceKind
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository, UpsertResult
@@ -79,13 +80,15 @@ class SeedReport:
 
 
 # -- seed documents ---------------------------------------------------------------------------
-def import_seeds(newsroom: Newsroom, directory: Path) -> SeedReport:
-    """Store every item of the seed documents in `directory`; importing twice changes nothing."""
+def import_seeds(newsroom: Newsroom, directory: Path, progress: Progress = SILENT) -> SeedReport:
+    """Store every item of the seed documents in `directory`; importing twice changes nothing.
+    `progress` is told of each document stored."""
     report = SeedReport()
     now = newsroom.clock.now()
     parsed = list(parse_seed_dir(directory))
     if not parsed:
         raise FileNotFoundError(f"no seed documents (*.txt) in {directory}")
+    progress.expect(len(parsed))
     with session_scope(newsroom.sessions) as session:
         source = SourceRepository(session).seed_source(str(directory))
         articles = ArticleRepository(session)
@@ -101,6 +104,7 @@ def import_seeds(newsroom: Newsroom, directory: Path) -> SeedReport:
             related += [
                 (i, it.related) for i, it in zip(result.ids, items, strict=True) if it.related
             ]
+            progress.step()
         for article_id, titles in related:
             report.links += articles.link_related(article_id, titles)
     return report
@@ -272,8 +276,10 @@ async def ingest(
     fetcher: Fetcher | None = None,
     concurrency: int = 8,
     due_check_every: float = 5.0,
+    progress: Progress = SILENT,
 ) -> list[SourceReport]:
-    """Poll the sources of the sources file (all, one by name, or only those due). Scheduled
+    """Poll the sources of the sources file (all, one by name, or only those due), telling
+    `progress` of each poll started and done. Scheduled
     polls (`due_only`) run in one process at a time (an advisory lock on PostgreSQL); while
     any of them is still running, sources falling due meanwhile are polled too (looked for
     every `due_check_every` seconds and whenever a poll ends), so a slow source delays no
@@ -282,8 +288,10 @@ async def ingest(
         with exclusive(newsroom.engine, "poll-sources") as mine:
             if not mine:
                 return []
-            return await _ingest(newsroom, None, True, fetcher, concurrency, due_check_every)
-    return await _ingest(newsroom, only, False, fetcher, concurrency, due_check_every)
+            return await _ingest(
+                newsroom, None, True, fetcher, concurrency, due_check_every, progress
+            )
+    return await _ingest(newsroom, only, False, fetcher, concurrency, due_check_every, progress)
 
 
 async def _ingest(
@@ -293,6 +301,7 @@ async def _ingest(
     fetcher: Fetcher | None,
     concurrency: int,
     due_check_every: float,
+    progress: Progress,
 ) -> list[SourceReport]:
     configs = {c.name: c for c in load_sources(newsroom.settings.sources_file, newsroom.catalog)}
     if only is not None and only not in configs:
@@ -328,6 +337,7 @@ async def _ingest(
     def start(batch: list[Source]) -> set[asyncio.Task[SourceReport]]:
         tasks = {asyncio.create_task(one(source)): source.name for source in batch}
         polls.update(tasks)
+        progress.expect(len(tasks))
         return set(tasks)
 
     try:
@@ -342,6 +352,7 @@ async def _ingest(
             )
             for task in done:
                 task.result()  # a failure to store stops the batch, as it always did
+            progress.step(len(done))
             if due_only and running:
                 running |= start(await asyncio.to_thread(due_now, {polls[t] for t in running}))
         return [task.result() for task in polls]

@@ -15,7 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -184,6 +196,14 @@ def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
     article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
     article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
     article.classified_with = labels.fingerprint
+
+
+def _stale(fingerprint: str | None) -> ColumnElement[bool]:
+    """Articles labelled with another catalog or other rules than `fingerprint`, or never;
+    every article when `fingerprint` is None."""
+    if fingerprint is None:
+        return true()
+    return or_(Article.classified_with.is_(None), Article.classified_with != fingerprint)
 
 
 class ArticleRepository:
@@ -431,16 +451,15 @@ class ArticleRepository:
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Article)) or 0
 
-    def stale(self, fingerprint: str, batch: int = 1000) -> list[Article]:
-        return list(
-            self.session.scalars(
-                select(Article)
-                .where(
-                    or_(Article.classified_with.is_(None), Article.classified_with != fingerprint)
-                )
-                .limit(batch)
-            )
-        )
+    def stale(self, fingerprint: str | None, batch: int = 1000, after: int = 0) -> list[Article]:
+        """The next `batch` stale articles by id, after the article `after`."""
+        found = select(Article).where(_stale(fingerprint), Article.id > after)
+        return list(self.session.scalars(found.order_by(Article.id).limit(batch)))
+
+    def count_stale(self, fingerprint: str | None) -> int:
+        """How many articles `stale` would go through."""
+        found = select(func.count()).select_from(Article).where(_stale(fingerprint))
+        return int(self.session.scalar(found) or 0)
 
     def relabel(self, articles: Iterable[Article], labels: ArticleLabels) -> int:
         count = 0

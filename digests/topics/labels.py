@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from digests.progress import SILENT, Progress
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
@@ -37,17 +38,21 @@ def reclassify(
     *,
     everything: bool = False,
     batch: int = 500,
+    progress: Progress = SILENT,
 ) -> int:
     """Re-label stored articles classified with another catalog or other rules than `labels`
-    (or all of them)."""
+    (or all of them), telling `progress` of each batch done."""
     total = 0
-    fingerprint = "" if everything else labels.fingerprint
-    seen: set[int] = set()
+    fingerprint = None if everything else labels.fingerprint  # None: every article
+    with session_scope(sessions) as session:
+        progress.expect(ArticleRepository(session).count_stale(fingerprint))
+    last = 0  # in the order of ids, so that each article is done once (also with everything)
     while True:
         with session_scope(sessions) as session:
             repo = ArticleRepository(session)
-            stale = [a for a in repo.stale(fingerprint or "\x00", batch) if a.id not in seen]
+            stale = repo.stale(fingerprint, batch, after=last)
             if not stale:
                 return total
-            seen.update(a.id for a in stale)
+            last = stale[-1].id
             total += repo.relabel(stale, labels)
+        progress.step(len(stale))
