@@ -36,6 +36,7 @@ FLOOR = {
     "digests.messages",
     "digests.pacing",
     "digests.paths",
+    "digests.progress",
     "digests.records",
     "digests.redaction",
     "digests.schedule",
