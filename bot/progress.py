@@ -60,5 +60,5 @@ class CommandProgress:
     ) -> None:
         if self._bar is not None:
             self._bar.close()
-        elif self._said != self.count:  # where it stopped, if the last line did not say it
+        elif self.count and self._said != self.count:  # where it stopped, if not said yet
             self._say(time.monotonic())

@@ -67,6 +67,10 @@ def test_work_that_stops_early_says_where_it_stopped() -> None:
         progress.step()
         raise KeyboardInterrupt
     assert log.getvalue().splitlines() == ["x: 1/5 steps", "x: 2/5 steps"]
+    log = io.StringIO()
+    with pytest.raises(KeyboardInterrupt), CommandProgress("x", "steps", stream=log) as progress:
+        raise KeyboardInterrupt  # stopped before the work began: nothing to say
+    assert log.getvalue() == ""
 
 
 def test_a_terminal_gets_a_bar() -> None:
