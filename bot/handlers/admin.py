@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot.context import AnyApplication, BotContext, call, language_of, reply, send_text
+from bot.handlers.errors import answer_for
 from bot.names import topic_name
 from bot.render import local_time
 from bot.texts import Html, Texts
@@ -90,14 +91,14 @@ async def ingest_job(context: BotContext) -> None:
     try:
         try:
             reports = await poll_and_alert(services, due_only=False)
-        except MohbotError as exc:  # a broken sources file: nothing polled, and why
-            text = services.texts.get(request.language, exc.key, **exc.params)
-        except Exception:  # logged by the error handler; the admin is not left waiting
-            text = services.texts.get(request.language, "error")
+        except Exception as exc:  # a broken sources file says why; a fault, an apology
+            key, params = answer_for(exc)
+            text = services.texts.get(request.language, key, **params)
             await send_text(context.bot, request.chat_id, text)
-            raise
-        else:
-            text = ingest_report(services.texts, request.language, reports)
+            if not isinstance(exc, MohbotError):
+                raise  # a bug or a fault: logged with its traceback by the error handler
+            return
+        text = ingest_report(services.texts, request.language, reports)
         await send_text(context.bot, request.chat_id, text)
     finally:
         services.admin_work.discard(INGEST)

@@ -24,7 +24,7 @@ async def _language(update: Update, context: BotContext) -> str:
         return subscriptions.language_from_code(user.language_code if user else None)
 
 
-def _answer(error: BaseException | None) -> tuple[str, dict[str, object]]:
+def answer_for(error: BaseException | None) -> tuple[str, dict[str, object]]:
     """The text key (and its values) that tells the user about `error`."""
     if isinstance(error, MohbotError):
         return error.key, error.params
@@ -47,7 +47,7 @@ async def error_handler(update: object, context: BotContext) -> None:
         log.error("error while handling update %s: %r", update_id, error, exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    key, params = _answer(error)
+    key, params = answer_for(error)
     try:
         language = await _language(update, context)
         text = context.services.texts.get(language, key, **params)
