@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 # Only the standard library here: `mohbot --help` and a mistyped command answer at once. Each
 # command imports what it needs (SQLAlchemy, pydantic, Alembic, python-telegram-bot).
 from digests.dates import VN_TZ  # light: the standard library only
-from digests.errors import EXIT_FAILED, EXIT_SETTINGS, MohbotError  # light: one SQLAlchemy import
+from digests.errors import EXIT_FAILED, EXIT_SETTINGS, MohbotError  # light: the standard library
 from digests.logs import say_error  # light: logging and the JSON formatter
 
 if TYPE_CHECKING:

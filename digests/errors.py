@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlalchemy.exc import DBAPIError
-
 # Exit codes of `mohbot` (README, "Commands on the server").
 EXIT_FAILED = 1
 EXIT_SETTINGS = 2
@@ -40,7 +38,10 @@ class MohbotError(Exception):
 
 
 def one_line(exc: BaseException, limit: int = 300) -> str:
-    """`ClassName: first line of the message`, at most `limit` characters."""
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    """`ClassName: first line of the message`, at most `limit` characters. A database error
+    is said by the driver's own error (SQLAlchemy's `orig`), without the statement and the
+    parameters. (SQLAlchemy is not imported here: the command line starts without it.)"""
+    orig = getattr(exc, "orig", None)
+    cause = orig if isinstance(orig, BaseException) else exc
     first = (str(cause).strip().splitlines() or [""])[0]
     return f"{cause.__class__.__name__}: {first}"[:limit]

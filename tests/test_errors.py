@@ -170,3 +170,16 @@ async def test_the_bot_apologises_for_anything_else_and_logs_it_masked(
     logged = capsys.readouterr().err
     assert "Traceback" in logged and "RuntimeError: a bug that quotes ***" in logged
     assert TOKEN not in logged
+
+
+def test_the_error_base_keeps_the_command_line_quick_to_start() -> None:
+    """`bot/cli.py` imports the error base at the top: it must not pull in SQLAlchemy,
+    pydantic or python-telegram-bot before `mohbot --help` has answered."""
+    probe = "import sys, bot.cli; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = done.stdout
+    assert "'digests'" in loaded
+    for heavy in ("sqlalchemy", "pydantic", "telegram", "alembic"):
+        assert f"'{heavy}'" not in loaded, heavy
