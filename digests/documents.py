@@ -18,6 +18,7 @@ How a document is found (rules written against the development half of
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from digests.paths import SEEDS_DIR
+from digests.records import DocumentRef
 from digests.text import fold, nfc
 
 DOCUMENTS_FILE = SEEDS_DIR / "documents.toml"
@@ -55,12 +57,18 @@ class DocumentKind:
         return self.name_en if language == "en" else self.name_vi
 
 
+# Bumped when the extraction rules change, so that `mohbot reclassify` redoes stored articles.
+RULES_VERSION = 1
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentCatalog:
     kinds: tuple[DocumentKind, ...]
     not_after_bare_number: frozenset[str]
     draft_words: tuple[str, ...]
     issuers: tuple[str, ...]
+    # Of the file's bytes and the rules' version: stored articles extracted with another are stale.
+    fingerprint: str = ""
 
     def kind(self, slug: str) -> DocumentKind | None:
         return next((k for k in self.kinds if k.slug == slug), None)
@@ -79,25 +87,10 @@ class DocumentCatalog:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRef:
-    """One document named by an item. `code` as the document writes it ("53/CĐ-BYT"),
-    `key` the same folded for lookups ("53/cd-byt"), `number` its leading number without
-    leading zeros ("53")."""
-
-    kind: str
-    code: str
-    key: str
-    number: str
-    issuer: str | None = None
-    issued_on: date | None = None
-    signer: str | None = None
-
-
 def load_document_catalog(path: Path = DOCUMENTS_FILE) -> DocumentCatalog:
     """Read and check the data file."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    raw = path.read_bytes()
+    data = tomllib.loads(raw.decode("utf-8"))
     kinds = []
     for entry in data.get("kind", []):
         slug = entry.get("slug", "")
@@ -123,6 +116,7 @@ def load_document_catalog(path: Path = DOCUMENTS_FILE) -> DocumentCatalog:
         not_after_bare_number=frozenset(fold(w) for w in data.get("not_after_bare_number", [])),
         draft_words=tuple(fold(w) for w in data.get("draft_words", [])),
         issuers=tuple(nfc(i) for i in data.get("issuers", [])),
+        fingerprint=f"{hashlib.sha256(raw).hexdigest()[:8]}.{RULES_VERSION}",
     )
 
 
@@ -151,12 +145,8 @@ _SEPARATOR = re.compile(r"(\s?)([/\-–—])(\s?)([a-z0-9]+)")
 _NUMBER_PREFIX = re.compile(r"\s*(?:(?:so|no\.?|number|n°)\s*[:.]?\s*)?")
 _NUMBER = re.compile(rf"(\d{{1,{_MAX_DIGITS}}})(?![\d.,]\d)")
 _STANDALONE = re.compile(rf"(?<![\w/.,-])(\d{{1,{_MAX_DIGITS}}})(?=\s?[/-])")
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("january", "february", "march", "april", "may", "june", "july", "august"), 1
-    )
-} | {"september": 9, "october": 10, "november": 11, "december": 12}
+_MONTH_NAMES = "january february march april may june july august september october november"
+_MONTHS = {name: n for n, name in enumerate([*_MONTH_NAMES.split(), "december"], 1)}
 _DATE_AFTER = re.compile(
     r"\s*,?\s*(?:ngay|dated|of|ban hanh ngay)\s+"
     r"(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"

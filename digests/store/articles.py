@@ -23,12 +23,21 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from digests.dates import VN_TZ
-from digests.records import ParsedItem
-from digests.store.models import Article, ArticleLeader, ArticleLink, ArticleTopic, table_of
+from digests.records import DocumentRef, ParsedItem
+from digests.store.models import (
+    Article,
+    ArticleDocument,
+    ArticleLeader,
+    ArticleLink,
+    ArticleTopic,
+    table_of,
+)
 from digests.text import fold, title_key
 
 # (title, summary, body, section) -> (topic slugs, leader names)
 Labeler = Callable[[str, str, str, str | None], tuple[Sequence[str], Sequence[str]]]
+# (title, summary) -> the official documents they name
+DocumentFinder = Callable[[str, str], Sequence[DocumentRef]]
 _CHUNK = 500  # values per IN list (three lists per statement)
 _FTS_INDEX = text(
     "INSERT INTO articles_fts (rowid, search_title, search_text) "
@@ -52,6 +61,27 @@ class ArticleLabels:
 
     labeler: Labeler
     fingerprint: str
+    documents: DocumentFinder | None = None
+
+    def document_rows(self, article_id: int, title: str, summary: str) -> list[dict[str, Any]]:
+        """The `article_documents` rows of one article (none without a finder)."""
+        if self.documents is None:
+            return []
+        refs = {(r.kind, r.key): r for r in self.documents(title, summary)}
+        return [
+            {
+                "article_id": article_id,
+                "kind": r.kind,
+                "key": r.key[:120],
+                "code": r.code[:120],
+                "number": r.number[:8],
+                "issuer": r.issuer[:64] if r.issuer else None,
+                "issued_on": r.issued_on,
+                "signer": r.signer[:120] if r.signer else None,
+                "position": position,
+            }
+            for position, r in enumerate(refs.values())
+        ]
 
 
 @dataclass(slots=True)
@@ -183,6 +213,10 @@ def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
     topics, leaders = labels.labeler(article.title, article.summary, article.body, article.section)
     article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
     article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
+    article.documents = [
+        ArticleDocument(**{k: v for k, v in row.items() if k != "article_id"})
+        for row in labels.document_rows(article.id, article.title, article.summary)
+    ]
     article.classified_with = labels.fingerprint
 
 
@@ -335,6 +369,7 @@ class ArticleRepository:
         ids = self._reserve_ids(len(pending))
         topics: list[dict[str, Any]] = []
         leaders: list[dict[str, Any]] = []
+        documents: list[dict[str, Any]] = []
 
         def rows() -> Iterator[dict[str, Any]]:
             for article, new_id in zip(pending, ids, strict=True):
@@ -353,6 +388,9 @@ class ArticleRepository:
                     leaders.extend(
                         {"article_id": new_id, "leader": n} for n in dict.fromkeys(names)
                     )
+                    documents.extend(
+                        labels.document_rows(new_id, article.title, article.summary)
+                    )
                 yield row
 
         # Core statements on the session's connection: the ORM's bulk layer adds nothing here.
@@ -366,6 +404,7 @@ class ArticleRepository:
             connection.execute(_FTS_INDEX, {"first": pending[0].id, "last": pending[-1].id})
         _insert_rows(connection, table_of(ArticleTopic), topics)
         _insert_rows(connection, table_of(ArticleLeader), leaders)
+        _insert_rows(connection, table_of(ArticleDocument), documents)
 
     def link_related(self, article_id: int, titles: Iterable[str]) -> int:
         """Link an article to the stored articles named in its related list; returns links made."""
@@ -449,7 +488,10 @@ class ArticleRepository:
             self.session.execute(
                 delete(ArticleLeader).where(ArticleLeader.article_id == article.id)
             )
-            self.session.expire(article, ["topics", "leaders"])
+            self.session.execute(
+                delete(ArticleDocument).where(ArticleDocument.article_id == article.id)
+            )
+            self.session.expire(article, ["topics", "leaders", "documents"])
             topics, leaders = labels.labeler(
                 article.title, article.summary, article.body, article.section
             )
@@ -459,6 +501,9 @@ class ArticleRepository:
                 self.session.execute(insert(ArticleTopic), rows_t)
             if rows_l:
                 self.session.execute(insert(ArticleLeader), rows_l)
+            rows_d = labels.document_rows(article.id, article.title, article.summary)
+            if rows_d:
+                self.session.execute(insert(ArticleDocument), rows_d)
             article.classified_with = labels.fingerprint
             count += 1
         return count

@@ -145,6 +145,9 @@ class Article(Base):
     leaders: Mapped[list[ArticleLeader]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    documents: Mapped[list[ArticleDocument]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ArticleDocument.position"
+    )
 
 
 class ArticleTopic(Base):
@@ -163,6 +166,27 @@ class ArticleLeader(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
     leader: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ArticleDocument(Base):
+    """An official document an article names ("Công điện 53/CĐ-BYT"): article <-> document.
+    `key` is the code folded for lookups ("53/cd-byt"), `number` its leading number."""
+
+    __tablename__ = "article_documents"
+    __table_args__ = (Index("ix_article_documents_kind", "kind"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
+    code: Mapped[str] = mapped_column(String(120))
+    number: Mapped[str] = mapped_column(String(8), index=True)
+    issuer: Mapped[str | None] = mapped_column(String(64))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    signer: Mapped[str | None] = mapped_column(String(120))
+    # Order of mention in the title and lead (the first is the item's main document).
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
 
 
 class ArticleLink(Base):

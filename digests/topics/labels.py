@@ -8,13 +8,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from digests.store.articles import ArticleLabels, ArticleRepository
+from digests.store.articles import ArticleLabels, ArticleRepository, DocumentFinder
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
 from digests.topics.classifier import RULES_VERSION, Classifier
 
 
-def labels_for(catalog: Catalog) -> ArticleLabels:
+def labels_for(
+    catalog: Catalog, documents: DocumentFinder | None = None, documents_version: str = ""
+) -> ArticleLabels:
+    """Topics and leaders from `catalog`, and the official documents `documents` finds; the
+    fingerprint changes with either (`documents_version`), so `reclassify` redoes both."""
     classifier = Classifier(catalog)
     slug_of = {leader.name: leader.slug for leader in catalog.leaders}
 
@@ -24,7 +28,10 @@ def labels_for(catalog: Catalog) -> ArticleLabels:
         result = classifier.classify(title, summary, body, section)
         return result.topics, [slug_of.get(name, name) for name in result.leaders]
 
-    return ArticleLabels(labeler=label, fingerprint=f"{catalog.fingerprint}/r{RULES_VERSION}")
+    fingerprint = f"{catalog.fingerprint}/r{RULES_VERSION}"
+    if documents is not None:
+        fingerprint += f"/d{documents_version}"
+    return ArticleLabels(labeler=label, fingerprint=fingerprint[:64], documents=documents)
 
 
 def catalog_labels(path: Path) -> ArticleLabels:
