@@ -25,7 +25,16 @@ from telegram.ext import (
 )
 
 from bot.context import AnyApplication, BotContext, BotServices, install_services, services_of
-from bot.handlers import admin, broadcast, errors, reading, settings, start, subscriptions
+from bot.handlers import (
+    admin,
+    broadcast,
+    documents,
+    errors,
+    reading,
+    settings,
+    start,
+    subscriptions,
+)
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.limiter import GateRateLimiter
@@ -55,6 +64,7 @@ COMMANDS: dict[str, Handler] = {
     "mysubs": subscriptions.mysubs,
     "latest": reading.latest,
     "search": reading.search,
+    "vanban": documents.vanban,
     "time": settings.set_time,
     "timezone": settings.set_timezone,
     "pause": settings.pause,

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
-from bot.names import leader_name, leader_names, topic_name
+from bot.names import document_kind_name, leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_digest
 from bot.sender import TelegramSender, delivery_bot
 from bot.ticks import Ticks
-from digests.compose import Digest, DigestSection, section_leader
+from digests.compose import Digest, DigestSection, section_document_kind, section_leader
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
 from digests.text import truncate
@@ -38,8 +38,15 @@ class DigestRenderer:
 
     def __init__(self, services: BotServices) -> None:
         self.catalog, self.texts = services.catalog, services.texts
+        self.documents = services.newsroom.documents
+
+    def kind_name(self, slug: str, language: str) -> str:
+        return document_kind_name(self.documents, slug, language)
 
     def section_title(self, key: str, language: str) -> str:
+        kind = section_document_kind(key)
+        if kind is not None:
+            return self.kind_name(kind, language)
         leader = section_leader(key)
         if leader is not None:
             found = self.catalog.leader(leader)
@@ -70,6 +77,7 @@ class DigestRenderer:
             self.leader_label,
             lambda section, language: self.more_button(section, language, digest),
             note=note,
+            kind_name=self.kind_name,
         )
 
     def plain(self, digest: Digest) -> str:

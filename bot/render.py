@@ -24,6 +24,10 @@ from digests.text import storable, truncate
 
 TELEGRAM_LIMIT = 4096
 _TAG = re.compile(r"<[^>]+>")
+# Documents named on one item's line; more are rare and the title says the rest.
+MAX_DOCUMENTS_SHOWN = 3
+# A document kind's name in the reader's language (slug -> "Công điện" / "Official dispatch").
+KindName = Callable[[str], str]
 
 
 def escape(text: str) -> str:
@@ -122,11 +126,13 @@ def article_block(
     also: Sequence[ArticleView] = (),
     also_label: str = "+{count}",
     summary_chars: int = 130,
+    kind_name: KindName | None = None,
 ) -> str:
     """One article as a self-contained block of lines (a message never splits inside it).
     Full: linked title; outlet, local time and the followed leaders it names; a line of the
     lead. Compact: title and outlet on one line. A reference (the article is shown in full in
-    another section, named by `reference`): title and a pointer, one line."""
+    another section, named by `reference`): title and a pointer, one line. With `kind_name`,
+    the official documents it names go on a line of their own ("📄 Công điện 53/CĐ-BYT")."""
     head = f"• {link(article.title, article.url)}"
     source = outlet(article.url)
     if reference is not None:
@@ -140,10 +146,20 @@ def article_block(
         # Other outlets' reports of the same story: linked by the outlet's name.
         links = ", ".join(link(outlet(a.url) or a.title[:40], a.url) for a in also)
         lines[-1] += " · " + escape(also_label.format(count=len(also))) + " " + links
+    if (documents := documents_line(article, kind_name)) is not None:
+        lines.append(f"  {documents}")
     if article.summary:
         lead = truncate(" ".join(article.summary.split()), summary_chars)
         lines.append(f"  {escape(lead)}")
     return "\n".join(lines)
+
+
+def documents_line(article: ArticleView, kind_name: KindName | None) -> str | None:
+    """ "📄 Công điện 53/CĐ-BYT · Quyết định 4308/QĐ-BYT" (HTML), or None without documents."""
+    if kind_name is None or not article.documents:
+        return None
+    shown = article.documents[:MAX_DOCUMENTS_SHOWN]
+    return "📄 " + " · ".join(escape(f"{kind_name(d.kind)} {d.code}") for d in shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +233,7 @@ def render_digest(
     *,
     note: str | None = None,
     limit: int = TELEGRAM_LIMIT,
+    kind_name: Callable[[str, str], str] | None = None,
 ) -> list[MessagePart]:
     """A digest as Telegram HTML messages, split between items; the "more" buttons of its
     sections go under the last message. `note` (HTML), if any, goes under the header."""
@@ -233,6 +250,7 @@ def render_digest(
     if note:
         header += "\n" + note
     undated = texts.get(language, "undated")
+    names = (lambda slug: kind_name(slug, language)) if kind_name else None
     sections = []
     buttons = []
     for section in digest.sections:
@@ -251,6 +269,7 @@ def render_digest(
                     reference=section_title(item.full_in, language) if item.full_in else None,
                     also=item.also,
                     also_label=texts.get(language, "also_sources"),
+                    kind_name=names,
                 )
             )
         footer = None

@@ -18,6 +18,7 @@ How a document is found (rules written against the development half of
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -304,6 +305,12 @@ class DocumentExtractor:
         return " ".join(words) if all(w[0].isupper() for w in words) else None
 
 
+@functools.lru_cache(maxsize=4)
+def extractor_for(catalog: DocumentCatalog) -> DocumentExtractor:
+    """One extractor per catalog (its patterns are compiled once)."""
+    return DocumentExtractor(catalog)
+
+
 def _date_after(folded: str, end: int) -> date | None:
     match = _DATE_AFTER.match(folded, end)
     if match is None:
@@ -353,3 +360,38 @@ def _merge(found: list[_Found]) -> list[DocumentRef]:
             if slot not in position and ref.kind == item.ref.kind and ref.number == item.ref.number:
                 position[slot] = item.start
     return [full[slot] for slot in sorted(order, key=lambda s: position.get(s, 0))]
+
+
+# What a reader may type to look a document up: a number, a number and symbol, or a kind's
+# name and its number; longer is not a document's number.
+MAX_LOOKUP = 100
+_TYPED_NUMBER = re.compile(rf"^\d{{1,{_MAX_DIGITS}}}$")
+_TYPED_SYMBOL = re.compile(rf"^\d{{1,{_MAX_DIGITS}}}\s*[/-]\s*\S+$")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentQuery:
+    """A lookup: by folded code (`key`), else by leading `number`; of one kind if given."""
+
+    kind: str | None
+    key: str | None
+    number: str
+
+
+def parse_lookup(typed: str, extractor: DocumentExtractor) -> DocumentQuery | None:
+    """What `/vanban 53/CĐ-BYT`, `/vanban 53/CD-BYT`, `/vanban 53` or `/vanban Công điện 53`
+    asks for; None when it names no document."""
+    typed = " ".join(nfc(typed).split())[:MAX_LOOKUP]
+    if not typed:
+        return None
+    if _TYPED_NUMBER.match(typed):
+        return DocumentQuery(None, None, typed.lstrip("0") or "0")
+    refs = extractor.extract(typed)
+    if refs:
+        ref = refs[0]
+        has_symbol = ref.key != ref.number
+        return DocumentQuery(ref.kind, ref.key if has_symbol else None, ref.number)
+    if _TYPED_SYMBOL.match(typed):
+        key = document_key(typed)
+        return DocumentQuery(None, key, key.split("/")[0].split("-")[0])
+    return None

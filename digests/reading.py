@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from digests.documents import DocumentQuery, extractor_for, parse_lookup
+from digests.records import DocumentRef
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
@@ -26,6 +28,8 @@ class ArticleView:
     section: str | None
     topics: tuple[str, ...]
     leaders: tuple[str, ...]
+    # The official documents it names, in order of mention ("Công điện 53/CĐ-BYT").
+    documents: tuple[DocumentRef, ...] = ()
 
 
 def article_view(article: Article) -> ArticleView:
@@ -40,6 +44,18 @@ def article_view(article: Article) -> ArticleView:
         section=article.section,
         topics=tuple(sorted(t.topic for t in article.topics)),
         leaders=tuple(sorted(leader.leader for leader in article.leaders)),
+        documents=tuple(
+            DocumentRef(
+                kind=d.kind,
+                code=d.code,
+                key=d.key,
+                number=d.number,
+                issuer=d.issuer,
+                issued_on=d.issued_on,
+                signer=d.signer,
+            )
+            for d in article.documents
+        ),
     )
 
 
@@ -72,3 +88,18 @@ def search(room: Newsroom, query: str, limit: int = 10) -> list[ArticleView]:
     """Diacritic-insensitive search, best matches first."""
     with session_scope(room.sessions) as session:
         return [article_view(hit.article) for hit in search_articles(session, query, limit=limit)]
+
+
+def document_query(room: Newsroom, typed: str) -> DocumentQuery | None:
+    """What a reader's `/vanban 53/CĐ-BYT` (or `53/CD-BYT`, `53`) asks for, or None."""
+    return parse_lookup(typed, extractor_for(room.documents))
+
+
+def naming_document(room: Newsroom, query: DocumentQuery, limit: int = 10) -> list[ArticleView]:
+    """The newest articles that name the document `query` describes."""
+    limit = max(1, min(limit, MAX_RESULTS))
+    with session_scope(room.sessions) as session:
+        found = ArticleRepository(session).naming_document(
+            number=query.number, key=query.key, kind=query.kind, limit=limit
+        )
+        return [article_view(a) for a in found]

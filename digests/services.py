@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digests.clock import Clock, SystemClock
 from digests.config import Settings
-from digests.documents import DocumentCatalog, DocumentExtractor, load_document_catalog
+from digests.documents import DocumentCatalog, extractor_for, load_document_catalog
 from digests.metrics import Metrics
 from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
@@ -58,7 +58,7 @@ class Newsroom:
         documents = load_document_catalog()
         labels = None
         if catalog is not None:
-            extractor = DocumentExtractor(documents)
+            extractor = extractor_for(documents)
             labels = labels_for(catalog, extractor.extract, documents.fingerprint)
         return cls(
             settings=settings,

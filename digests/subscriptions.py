@@ -41,6 +41,8 @@ class SubscriberView:
     next_digest_at: datetime | None
     topics: tuple[str, ...]
     leaders: tuple[str, ...]
+    # Kinds of official documents with a section of their own (`/vanban cong-dien`).
+    documents: tuple[str, ...] = ()
 
 
 def _view(subscriber: Subscriber) -> SubscriberView:
@@ -58,6 +60,7 @@ def _view(subscriber: Subscriber) -> SubscriberView:
         next_digest_at=subscriber.next_digest_at,
         topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
         leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
+        documents=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.DOCUMENT)),
     )
 
 

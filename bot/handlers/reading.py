@@ -11,7 +11,7 @@ from bot.context import BotContext, argument_text, call, chat_view, language_of,
 from bot.handlers import errors
 from bot.jobs import digest_renderer
 from bot.keyboards import CallbackData, MorePage, markup_of
-from bot.names import topic_name
+from bot.names import document_kind_name, topic_name
 from bot.render import Section, article_block, pack
 from bot.texts import Html, Texts
 from digests import reading
@@ -29,7 +29,12 @@ def render_articles(
     repeats the header, marked as continued."""
     texts = context.services.texts
     undated = texts.get(language, "undated")
-    blocks = [article_block(a, zone, undated) for a in articles]
+    documents = context.services.newsroom.documents
+
+    def kind_name(slug: str) -> str:
+        return document_kind_name(documents, slug, language)
+
+    blocks = [article_block(a, zone, undated, kind_name=kind_name) for a in articles]
     return pack(
         "",
         [Section(header, blocks)],
@@ -182,7 +187,13 @@ async def on_more(update: Update, context: BotContext, data: CallbackData) -> No
     )
     undated = services.texts.get(language, "undated")
     blocks = [
-        article_block(a, reader.timezone, undated, compact=reader.format == "compact")
+        article_block(
+            a,
+            reader.timezone,
+            undated,
+            compact=reader.format == "compact",
+            kind_name=lambda slug: renderer.kind_name(slug, language),
+        )
         for a in found.articles
     ]
     parts = pack(

@@ -388,9 +388,7 @@ class ArticleRepository:
                     leaders.extend(
                         {"article_id": new_id, "leader": n} for n in dict.fromkeys(names)
                     )
-                    documents.extend(
-                        labels.document_rows(new_id, article.title, article.summary)
-                    )
+                    documents.extend(labels.document_rows(new_id, article.title, article.summary))
                 yield row
 
         # Core statements on the session's connection: the ORM's bulk layer adds nothing here.
@@ -465,6 +463,35 @@ class ArticleRepository:
         )
         if limit:
             query = query.limit(limit)
+        return list(self.session.scalars(query))
+
+    def naming_document(
+        self, *, number: str, key: str | None = None, kind: str | None = None, limit: int = 10
+    ) -> list[Article]:
+        """Articles naming a document, newest first: by its leading number, narrowed by its
+        folded code (`key`, or a beginning of it: "53/cd" finds "53/cd-byt") and kind."""
+        wanted = select(ArticleDocument.article_id).where(ArticleDocument.number == number)
+        if kind:
+            wanted = wanted.where(ArticleDocument.kind == kind)
+        if key:
+            wanted = wanted.where(
+                or_(
+                    ArticleDocument.key == key,
+                    ArticleDocument.key.startswith(key + "-", autoescape=True),
+                    ArticleDocument.key.startswith(key + "/", autoescape=True),
+                )
+            )
+        query = (
+            select(Article)
+            .where(Article.id.in_(wanted))
+            .order_by(
+                Article.published_at.is_(None),
+                Article.published_at.desc(),
+                Article.first_seen_at.desc(),
+                Article.id.desc(),
+            )
+            .limit(limit)
+        )
         return list(self.session.scalars(query))
 
     def count(self) -> int:

@@ -242,6 +242,8 @@ class Subscriber(Base):
 class SubscriptionKind(enum.StrEnum):
     TOPIC = "topic"
     LEADER = "leader"
+    # A kind of official documents (`/vanban cong-dien`); the key is the kind's slug.
+    DOCUMENT = "document"
 
 
 class Subscription(Base):
