@@ -22,6 +22,7 @@ import functools
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -131,17 +132,20 @@ def document_key(code: str) -> str:
     return (match.group(1).lstrip("0") or "0") + match.group(2)
 
 
-def _folded_with_map(text: str) -> tuple[str, list[int]]:
-    """`fold(text)` and, for each character of it, the index of the character it came from."""
-    out: list[str] = []
+def _folded_with_map(text: str) -> tuple[str, Sequence[int]]:
+    """`fold(text)` and, for each character of it, the index of the character it came from
+    (the identity unless case folding made one character two, as "ß" -> "ss")."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded, range(len(text))
     where: list[int] = []
     for i, char in enumerate(text):
-        folded = fold(char)
-        out.append(folded)
-        where.extend([i] * len(folded))
-    return "".join(out), where
+        where.extend([i] * len(fold(char)))
+    return folded, where
 
 
+_DIGIT = re.compile(r"\d")
+_SYMBOL = re.compile(r"\d\s?[/\-–—]\s?[^\W\d_]")
 _SEPARATOR = re.compile(r"(\s?)([/\-–—])(\s?)([a-z0-9]+)")
 _NUMBER_PREFIX = re.compile(r"\s*(?:(?:so|no\.?|number|n°)\s*[:.]?\s*)?")
 _NUMBER = re.compile(rf"(\d{{1,{_MAX_DIGITS}}})(?![\d.,]\d)")
@@ -184,11 +188,17 @@ class DocumentExtractor:
         self._by_abbr = {fold(k.abbr): k for k in catalog.kinds if k.abbr}
         self._spelling = {fold(k.abbr): k.abbr for k in catalog.kinds if k.abbr}
         self._spelling.update({fold(i): i for i in catalog.issuers})
+        # A cheap first look (most items name no document): a number, and a symbol ("53/CĐ")
+        # or a kind's name, as written or without diacritics.
+        spellings = {n.lower() for k in catalog.kinds for n in k.names} | set(self._by_name)
+        self._spellings = tuple(sorted(spellings))
         drafts = "|".join(re.escape(w) for w in catalog.draft_words) or "(?!)"
         self._draft = re.compile(rf"(?:{drafts})\s*$")
 
     def extract(self, title: str, lead: str = "") -> list[DocumentRef]:
         text = nfc(f"{title}\n{lead}" if lead else title)[:MAX_TEXT]
+        if not self._may_name_documents(text):
+            return []
         folded, where = _folded_with_map(text)
         found: list[_Found] = []
         covered: list[tuple[int, int]] = []
@@ -209,8 +219,16 @@ class DocumentExtractor:
                 found.append(item)
         return _merge(found)
 
+    def _may_name_documents(self, text: str) -> bool:
+        if _DIGIT.search(text) is None:
+            return False
+        if _SYMBOL.search(text) is not None:
+            return True
+        lowered = text.lower()
+        return any(name in lowered for name in self._spellings)
+
     def _after_name(
-        self, text: str, folded: str, where: list[int], kind: DocumentKind, start: int, end: int
+        self, text: str, folded: str, where: Sequence[int], kind: DocumentKind, start: int, end: int
     ) -> _Found | None:
         prefix = _NUMBER_PREFIX.match(folded, end)
         assert prefix is not None  # everything in it is optional
@@ -230,7 +248,7 @@ class DocumentExtractor:
         self,
         text: str,
         folded: str,
-        where: list[int],
+        where: Sequence[int],
         pos: int,
         kind: DocumentKind | None,
         *,
