@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from _common import ROOT, report
 
 from digests.documents import DocumentExtractor, document_key, load_document_catalog
+from digests.paths import TOPICS_FILE
+from digests.topics.catalog import load_catalog
+from digests.topics.classifier import Classifier
 
 LABELLED = ROOT / "bench" / "data" / "documents_labelled.jsonl"
 
@@ -100,6 +106,30 @@ def score(rows: list[dict], extractor: DocumentExtractor, errors: bool = False) 
     return total
 
 
+def _cost(rows: list[dict], extractor: DocumentExtractor, repeat: int = 7) -> dict[str, float]:
+    """Extraction against the topic classifier (the anchor) on the same titles and leads, the
+    two alternating, `repeat` times: what ingestion pays for documents, relative to topics."""
+    classifier = Classifier(load_catalog(TOPICS_FILE))
+    texts = [(r["title"], r["lead"]) for r in rows] * 20
+
+    def timed(work: Callable[[str, str], object]) -> float:
+        start = time.perf_counter()
+        for title, lead in texts:
+            work(title, lead)
+        return time.perf_counter() - start
+
+    ratios = []
+    for _ in range(repeat):
+        anchor = timed(lambda t, lead: classifier.classify(t, lead, "", None))
+        ratios.append(timed(extractor.extract) / anchor)
+    return {
+        "items": len(texts),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
+    }
+
+
 def _line(name: str, s: Score) -> str:
     return (
         f"{name}: {s.items} items, {s.labelled} documents, {s.found} found, {s.right} right: "
@@ -126,6 +156,12 @@ def main() -> None:
     for name, s in parts.items():
         print(_line(name, s))
     print("targets: precision >= 0.98, recall >= 0.9")
+    cost = _cost(rows, extractor)
+    print(
+        f"time: extraction / topic classification on the same {cost['items']} titles and "
+        f"leads, min / median / max of 7: {cost['ratio_min']:.3f} / {cost['ratio_median']:.3f}"
+        f" / {cost['ratio_max']:.3f}"
+    )
     ok = all(s.precision >= 0.98 and s.recall >= 0.9 for s in parts.values())
     report(
         {
@@ -133,6 +169,7 @@ def main() -> None:
             **{name: s.figures() for name, s in parts.items()},
             "target_precision": 0.98,
             "target_recall": 0.9,
+            "time_over_classification": cost,
             "ok": ok,
         }
     )
