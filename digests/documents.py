@@ -196,7 +196,7 @@ class DocumentExtractor:
         self._draft = re.compile(rf"(?:{drafts})\s*$")
 
     def extract(self, title: str, lead: str = "") -> list[DocumentRef]:
-        text = nfc(f"{title}\n{lead}" if lead else title)[:MAX_TEXT]
+        text = nfc((f"{title}\n{lead}" if lead else title)[:MAX_TEXT])
         if not self._may_name_documents(text):
             return []
         folded, where = _folded_with_map(text)
@@ -214,7 +214,7 @@ class DocumentExtractor:
         for match in _STANDALONE.finditer(folded):
             if any(s <= match.start() < e for s, e in covered):
                 continue
-            item = self._symbol(text, folded, where, match.start(), None, with_word=False)
+            item = self._symbol(text, folded, where, match.start(), None)
             if item is not None:
                 found.append(item)
         return _merge(found)
@@ -233,7 +233,7 @@ class DocumentExtractor:
         prefix = _NUMBER_PREFIX.match(folded, end)
         assert prefix is not None  # everything in it is optional
         has_number_word = bool(prefix.group(0).strip())
-        item = self._symbol(text, folded, where, prefix.end(), kind, with_word=True)
+        item = self._symbol(text, folded, where, prefix.end(), kind)
         if item is None:
             return None
         if item.bare and not (kind.bare or has_number_word):
@@ -251,8 +251,6 @@ class DocumentExtractor:
         where: Sequence[int],
         pos: int,
         kind: DocumentKind | None,
-        *,
-        with_word: bool,
     ) -> _Found | None:
         number = _NUMBER.match(folded, pos)
         if number is None:
@@ -275,9 +273,8 @@ class DocumentExtractor:
             return None
         words = [p for _, p in parts if not p.isdigit()]
         abbr_kind = self._by_abbr.get(fold(words[0])) if words else None
-        if abbr_kind is not None and len(words) == 1 and parts[-1][1] == words[0]:
-            # "5/TT" alone: an abbreviation with no organ after it is not a symbol.
-            abbr_kind = None if not with_word else abbr_kind
+        # Without a kind's name, a symbol needs its kind's abbreviation and an organ ("5/TT"
+        # alone is no document's).
         if kind is None and (abbr_kind is None or len(words) < 2):
             return None
         chosen = abbr_kind or kind
