@@ -258,6 +258,8 @@ async def test_vanban_by_number_finds_the_articles(
         assert "📄 Decision 4308/QĐ-BYT" in english.text
         (search,) = await bot.say(72, "/search benh soi")
         assert "📄 Official dispatch 53/CĐ-BYT" in search.text
+        (newest,) = await bot.say(72, "/latest 10")
+        assert "📄 Decree 53/2026/NĐ-CP" in newest.text and "📄 Decision 4308/QĐ-BYT" in newest.text
 
 
 async def test_vanban_by_kind_adds_a_digest_section(
