@@ -10,6 +10,14 @@ digest's situation: every item of a digest has a time, and only items within two
 other are compared) and on every pair (a pair with an undated side is compared on its words
 alone, as if the two were published the same day: the worst case).
 
+The labelled pairs hold few pairs of different events within two days, while a digest compares
+every new article with every other. So a third figure, "unrelated news merged": every pair of
+items of tests/data/corpus (660 real health news items whose topics people labelled) from
+different outlets with no topic in common, which cannot be one event, compared as if published
+the same day; for the corpus's development and held-out parts (tests/data/corpus/split.json).
+Pairs with a topic in common are counted too, unlabelled: some of them are one event told by
+two outlets, the others are what the labelled pairs cannot show, two events of one kind.
+
     .venv/bin/python bench/story_pairs.py
 """
 
@@ -25,6 +33,7 @@ from _common import ROOT, report
 from digests import stories
 
 PAIRS = ROOT / "bench" / "data" / "headline_pairs.jsonl"
+CORPUS = ROOT / "tests" / "data" / "corpus"
 SPLIT = ROOT / "bench" / "data" / "headline_pairs_split.json"
 TARGET_PRECISION = 0.97
 TARGET_RECALL = 0.8
@@ -84,6 +93,41 @@ def parts(pairs: list[dict], split_path: Path = SPLIT) -> dict[str, list[dict]]:
     }
 
 
+def unrelated_merged(corpus: Path = CORPUS) -> dict[str, dict[str, float | int]]:
+    """For each part of the corpus: pairs of unrelated items, and how many the rule merges."""
+    items = [
+        json.loads(line)
+        for path in sorted(corpus.glob("batch*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    split = json.loads((corpus / "split.json").read_text(encoding="utf-8"))
+    figures: dict[str, dict[str, float | int]] = {}
+    for part in ("development", "heldout"):
+        ids = set(split[part])
+        chosen = [i for i in items if i["id"] in ids and i["topics"]]
+        heads = [stories.Headline(i["title"], i["outlet"]) for i in chosen]
+        pairs = merged = kin_pairs = kin_merged = 0
+        for x, first in enumerate(chosen):
+            for y in range(x + 1, len(chosen)):
+                second = chosen[y]
+                if first["outlet"] == second["outlet"]:
+                    continue
+                same = stories.same_story(heads[x], heads[y])
+                if set(first["topics"]) & set(second["topics"]):
+                    kin_pairs, kin_merged = kin_pairs + 1, kin_merged + same
+                else:
+                    pairs, merged = pairs + 1, merged + same
+        figures[part] = {
+            "pairs": pairs,
+            "merged": merged,
+            "per_10000": round(1e4 * merged / pairs, 2),
+            "same_topic_pairs": kin_pairs,
+            "same_topic_merged": kin_merged,
+        }
+    return figures
+
+
 def main(path: Path = PAIRS) -> None:
     pairs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     figures: dict[str, dict[str, Score]] = {}
@@ -97,6 +141,13 @@ def main(path: Path = PAIRS) -> None:
                 f"precision {f.precision:.3f} ({f.merged_wrong} merged wrongly), "
                 f"recall {f.recall:.3f}{'' if f.meets else '  below target'}"
             )
+    background = unrelated_merged()
+    for name, b in background.items():
+        print(
+            f"unrelated news merged ({name} corpus items): {b['merged']} of {b['pairs']} pairs, "
+            f"{b['per_10000']} in 10,000; of {b['same_topic_pairs']} pairs with a topic in "
+            f"common (unlabelled) {b['same_topic_merged']} merged"
+        )
     print(
         f"threshold {stories.THRESHOLD} (targets: precision >= {TARGET_PRECISION}, "
         f"recall >= {TARGET_RECALL}; chosen on the development part)"
@@ -106,6 +157,7 @@ def main(path: Path = PAIRS) -> None:
         {
             "bench": "story_pairs",
             **{name: {w: asdict(s) for w, s in ways.items()} for name, ways in figures.items()},
+            "unrelated_merged": background,
             "threshold": stories.THRESHOLD,
             "target_precision": TARGET_PRECISION,
             "target_recall": TARGET_RECALL,

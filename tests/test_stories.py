@@ -33,8 +33,8 @@ def _pairs() -> list[dict]:  # type: ignore[type-arg]
 @pytest.mark.parametrize("pair", _pairs(), ids=lambda p: p["a"]["title"][:30])
 def test_real_pairs_within_two_days(pair: dict) -> None:  # type: ignore[type-arg]
     """Reports of one event by two outlets are one story (a school in Huế, a factory canteen,
-    a bakery in Ho Chi Minh City even when one headline names the city and the other the
-    shop); two events of the same days are not, even two poisonings in the same city."""
+    a bakery in Ho Chi Minh City); two events of the same days are not, even two poisonings in
+    the same city."""
     assert same_story(_side(pair["a"]), _side(pair["b"])) is pair["same_event"]
 
 
@@ -44,6 +44,15 @@ def test_rare_words_decide() -> None:
     assert table.weight("hue") > 1.5 * table.weight("doc")
     assert table.weight("padobaby") == max(table.weight(t) for t in ("hue", "doc", "padobaby"))
     assert stories.similarity(HUE_PLO, HUE_CAFEF) > 3 * stories.similarity(HUE_PLO, HUNG_YEN)
+
+
+def test_unrelated_news_sharing_common_words_stays_apart() -> None:
+    """Real headlines of tests/data/corpus with no topic in common: a tobacco ban and dengue
+    share only "biện pháp"."""
+    assert not same_story(
+        Headline("Đề xuất biện pháp cấm các sản phẩm thuốc lá mới", "a.vn"),
+        Headline("Hà Nội phòng chống sốt xuất huyết bằng mọi biện pháp", "b.vn"),
+    )
 
 
 def test_window_and_outlet_gates() -> None:
