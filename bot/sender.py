@@ -65,7 +65,7 @@ class TelegramSender:
         except Forbidden as exc:
             raise delivery.Blocked(exc.message) from exc
         except ChatMigrated as exc:
-            raise delivery.Rejected(f"group moved to {exc.new_chat_id}") from exc
+            raise delivery.Moved(exc.new_chat_id) from exc
         except BadRequest as exc:  # a subclass of NetworkError: must come first
             if any(marker in exc.message.lower() for marker in _GONE):
                 raise delivery.Blocked(exc.message) from exc

@@ -40,6 +40,15 @@ class Blocked(SendError):
     """The chat is gone for us: bot blocked, user deactivated, bot kicked (403)."""
 
 
+class Moved(SendError):
+    """The group became a supergroup with a new id: the chat moves there and the message is
+    sent again to the new id."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"group moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 class RetryAfter(SendError):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"retry after {seconds:g} s")
@@ -235,6 +244,19 @@ class DeliveryEngine:
                 row.state, row.last_error = DeliveryState.BLOCKED, reason[:2000]
             SubscriberRepository(session).deactivate(chat_id, reason)
 
+    def _moved(self, row: Delivery, new_chat_id: int) -> None:
+        """The chat moves with its settings; this row goes back to the queue, to the new id."""
+        with session_scope(self.room.sessions) as session:
+            SubscriberRepository(session).move(row.chat_id, new_chat_id)
+            moved = session.get(Delivery, row.id)
+            if moved is not None:
+                moved.chat_id, moved.state, moved.claimed_by = (
+                    new_chat_id,
+                    DeliveryState.QUEUED,
+                    None,
+                )
+                moved.next_attempt_at = self.room.clock.now()
+
     # -- sending -------------------------------------------------------------------------
     async def _wait_for_chat(self, chat_id: int) -> None:
         """Until this chat may receive again and no flood wait is on."""
@@ -308,6 +330,11 @@ class DeliveryEngine:
             outcome.blocked += 1
             if self.on_blocked:
                 await self.on_blocked(row.chat_id)
+        except Moved as exc:
+            await self.write_marks()
+            log.info("chat %s moved to %s", row.chat_id, exc.new_chat_id)
+            await asyncio.to_thread(self._moved, row, exc.new_chat_id)
+            outcome.retried += 1
         except RetryAfter as exc:
             await self.write_marks()
             await asyncio.to_thread(

@@ -218,6 +218,25 @@ def mark_unreachable(room: Newsroom, chat_id: int, reason: str) -> bool:
         return SubscriberRepository(session).deactivate(chat_id, reason)
 
 
+def mark_reachable(room: Newsroom, chat_id: int) -> bool:
+    """The bot is back in the chat (re-added, or unblocked): a known chat that was inactive
+    is active again with its settings, and its next digest is scheduled. False otherwise."""
+    with session_scope(room.sessions) as session:
+        subscriber = SubscriberRepository(session).get(chat_id)
+        if subscriber is None or subscriber.active:
+            return False
+        subscriber.active, subscriber.inactive_reason = True, None
+        _reschedule(subscriber, room)
+        return True
+
+
+def move_chat(room: Newsroom, old_chat_id: int, new_chat_id: int) -> bool:
+    """A group became a supergroup (a new chat id): it keeps its settings, subscriptions and
+    queued messages. False when the old chat was not registered."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).move(old_chat_id, new_chat_id)
+
+
 def active_chat_ids(room: Newsroom) -> list[int]:
     with session_scope(room.sessions) as session:
         return [s.chat_id for s in SubscriberRepository(session).audience(everyone=True)]

@@ -6,6 +6,7 @@ from telegram import Chat, Update
 
 from bot.context import BotContext, call, chat_view, language_of, may_change, reply
 from bot.handlers.subscriptions import resolve_and_follow, topics_keyboard
+from bot.menus import install_admin_menu
 from bot.names import leader_names, topic_names
 from digests import subscriptions
 from digests.store.models import ChatKind
@@ -60,6 +61,9 @@ async def start(update: Update, context: BotContext) -> None:
             language, "welcome_back", topics=", ".join(names) or texts.get(language, "none")
         )
     await reply(update, context, text, topics_keyboard(context, view.topics, language))
+    if chat.type == Chat.PRIVATE and chat.id in services.admin_ids:
+        # An admin the bot had never seen at start-up gets the admin menu now.
+        await install_admin_menu(context.bot, texts, chat.id)
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from digests.store.models import (
     ChatKind,
     Delivery,
+    DeliveryState,
     Subscriber,
     Subscription,
     SubscriptionKind,
@@ -74,6 +75,28 @@ class SubscriberRepository:
             return False
         subscriber.active = False
         subscriber.inactive_reason = reason[:255]
+        return True
+
+    def move(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """Give the chat its new id, with what is queued for it. A row already made for the
+        new id (someone typed /start there first) gives way to the old chat's settings."""
+        subscriber = self.get(old_chat_id)
+        if subscriber is None:
+            return False
+        newer = self.get(new_chat_id)
+        if newer is not None:
+            self.delete(newer)
+            self.session.flush()
+        subscriber.chat_id = new_chat_id
+        subscriber.kind = ChatKind.GROUP
+        self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.subscriber_id == subscriber.id,
+                Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]),
+            )
+            .values(chat_id=new_chat_id)
+        )
         return True
 
     def audience(
