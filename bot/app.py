@@ -17,9 +17,11 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -30,6 +32,7 @@ from bot.handlers import (
     admin,
     broadcast,
     errors,
+    inline,
     membership,
     reading,
     settings,
@@ -183,6 +186,8 @@ def build_application(
         ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.on_migrate))
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
+    application.add_handler(ChosenInlineResultHandler(inline.on_chosen))
     application.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
     application.add_handler(
         MessageHandler(

@@ -13,10 +13,12 @@ from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_digest
 from bot.sender import TelegramSender, delivery_bot
+from bot.texts import Html
 from bot.ticks import Ticks
 from digests.compose import Digest, DigestSection, section_leader
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
+from digests.reading import ArticleView, share_query
 from digests.text import truncate
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,13 @@ class DigestRenderer:
         label = self.texts.get(language, "more_button", count=section.more, title=title)
         return Button(truncate(label, 60), data)
 
+    def share_button(self, article: ArticleView, language: str) -> Button:
+        """Opens the chat picker with `@bot id:<n>` typed: the article, ready to send."""
+        # A button's label is plain text: the title goes in unescaped.
+        title = Html(truncate(" ".join(article.title.split()), 24))
+        label = self.texts.get(language, "share_button", title=title)
+        return Button(label, share_query(article.id), share=True)
+
     def __call__(self, digest: Digest, note: str | None = None) -> list[MessagePart]:
         return render_digest(
             digest,
@@ -70,6 +79,7 @@ class DigestRenderer:
             self.leader_label,
             lambda section, language: self.more_button(section, language, digest),
             note=note,
+            share_button=self.share_button,
         )
 
     def plain(self, digest: Digest) -> str:

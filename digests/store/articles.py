@@ -395,6 +395,9 @@ class ArticleRepository:
         )
 
     # -- reading -----------------------------------------------------------------
+    def get(self, article_id: int) -> Article | None:
+        return self.session.get(Article, article_id)
+
     def newest(
         self,
         *,
