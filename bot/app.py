@@ -31,6 +31,7 @@ from bot.context import AnyApplication, BotContext, BotServices, install_service
 from bot.handlers import (
     admin,
     broadcast,
+    channels,
     errors,
     inline,
     membership,
@@ -83,6 +84,7 @@ COMMANDS: dict[str, Handler] = {
     "stats": admin.show_stats,
     "sources": admin.sources,
     "format": settings.set_format,
+    "channel": channels.channel,
 }
 
 BUTTONS: dict[Action, ButtonHandler] = {
@@ -93,6 +95,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.STOP: settings.on_stop,
     Action.ADMIN: broadcast.on_admin_button,
     Action.MORE: reading.on_more,
+    Action.CHANNEL: channels.on_channel_button,
 }
 
 
@@ -189,6 +192,13 @@ def build_application(
     application.add_handler(InlineQueryHandler(inline.on_inline_query))
     application.add_handler(ChosenInlineResultHandler(inline.on_chosen))
     application.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+    # Linking a channel: a post forwarded from it, or the one picked with the request button.
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, channels.on_forward)
+    )
+    application.add_handler(
+        MessageHandler(filters.StatusUpdate.CHAT_SHARED, channels.on_chat_shared)
+    )
     application.add_handler(
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, reading.search_text

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.render import split_message
 from bot.texts import Texts
-from digests import subscriptions
+from digests import channels, subscriptions
 from digests.delivery import DeliveryEngine
 from digests.health import HealthServer
 from digests.ratelimit import PriorityGate, gate_for
@@ -60,6 +60,8 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
 
     # This update's chat, once read (`chat_view`); unset until then.
     _chat_view: subscriptions.SubscriberView | None
+    # The chat whose settings this update changes (`target_id`); unset until then.
+    _target: int
 
     @property
     def services(self) -> BotServices:
@@ -90,16 +92,31 @@ async def send_gate(services: BotServices) -> PriorityGate:
         return services.gate
 
 
+async def target_id(update: Update, context: BotContext) -> int | None:
+    """The chat whose settings this update reads and changes: the chat itself, or, in a
+    private chat, the channel its person is managing from there (`/channel`)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return None
+    if chat.type != Chat.PRIVATE or user is None:
+        return chat.id
+    if not hasattr(context, "_target"):
+        managed = await call(channels.target, context.services.newsroom, user.id)
+        context._target = managed if managed is not None else chat.id
+    return context._target
+
+
 async def chat_view(
     update: Update, context: BotContext, *, fresh: bool = False
 ) -> subscriptions.SubscriberView | None:
-    """Who this chat is (its subscription), read once per update: PTB makes a context for
-    each update, so the answer is kept on it. `fresh` reads again, after a change."""
-    chat = update.effective_chat
-    if chat is None:
+    """Who this chat is (its subscription; a managed channel's, see `target_id`), read once
+    per update: PTB makes a context for each update, so the answer is kept on it. `fresh`
+    reads again, after a change."""
+    chat_id = await target_id(update, context)
+    if chat_id is None:
         return None
     if fresh or not hasattr(context, "_chat_view"):
-        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat.id)
+        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat_id)
     return context._chat_view
 
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import notices
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
@@ -120,6 +121,7 @@ async def start_delivery(application: AnyApplication, services: BotServices, wor
         TelegramSender(bot),
         worker=worker,
         gate=await send_gate(services),
+        on_blocked=notices.on_blocked(services),
     )
     await call(services.engine.recover)
 

@@ -31,6 +31,7 @@ class Action(StrEnum):
     STOP = "x"
     ADMIN = "a"
     MORE = "m"
+    CHANNEL = "c"  # manage one of my channels (argument: the channel id without its minus)
 
 
 @dataclass(frozen=True, slots=True)

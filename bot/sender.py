@@ -42,8 +42,17 @@ def delivery_bot(settings: Settings) -> Bot:
     )
 
 
-# 400s that mean the chat itself is gone, not that this message is wrong.
-_GONE = ("chat not found", "user not found", "group chat was deactivated", "peer_id_invalid")
+# 400s that mean the chat itself is gone, or the bot may no longer post there (a channel
+# whose admins took its rights), not that this message is wrong.
+_GONE = (
+    "chat not found",
+    "user not found",
+    "group chat was deactivated",
+    "peer_id_invalid",
+    "need administrator rights",
+    "not enough rights",
+    "chat_write_forbidden",
+)
 
 
 def retry_seconds(value: int | float | timedelta) -> float:

@@ -755,6 +755,7 @@ class FakeTelegram(ChatLife, InlineMode):
                 "limited_gifts": False,
                 "unique_gifts": False,
                 "premium_subscription": False,
+                "gifts_from_channels": False,
             },
         }
 

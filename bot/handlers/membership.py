@@ -10,6 +10,7 @@ import logging
 from telegram import Chat, ChatMember, Update
 
 from bot.context import BotContext, call
+from bot.handlers import channels
 from digests import subscriptions
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
         return
     chat, status = change.chat, change.new_chat_member.status
     room = context.services.newsroom
+    if chat.type == Chat.CHANNEL:
+        await channels.channel_rights_changed(context.services, chat.id, change.new_chat_member)
+        return
     if status in PRESENT:
         if await call(subscriptions.mark_reachable, room, chat.id):
             log.info("chat %s is reachable again (%s)", chat.id, status)
