@@ -146,8 +146,17 @@ async def reply(
             chat.id,
             part,
             reply_markup=markup if index == len(parts) - 1 else None,
+            message_thread_id=topic_of(update),
         )
     return message
+
+
+def topic_of(update: Update) -> int | None:
+    """The forum topic the update came from (a reply goes back there), or None."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 async def is_group_admin(update: Update, context: BotContext) -> bool:

@@ -122,6 +122,7 @@ async def start_delivery(application: AnyApplication, services: BotServices, wor
         worker=worker,
         gate=await send_gate(services),
         on_blocked=notices.on_blocked(services),
+        on_thread_gone=notices.on_thread_gone(services),
     )
     await call(services.engine.recover)
 

@@ -1,13 +1,13 @@
-"""Notices to the people who manage a channel, queued in the ledger (urgent): the bot lost or
-regained its right to post there. Used by handlers (my_chat_member) and by the delivery
-engine (a send refused)."""
+"""Notices queued in the ledger (urgent): to the people who manage a channel, when the bot
+lost or regained its right to post there (from my_chat_member, or a refused send); to a forum
+group's admins, when the topic its digest went to is deleted or closed."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from bot.context import BotServices, call
-from digests import channels
+from digests import channels, subscriptions
 from digests.delivery import enqueue
 from digests.messages import MessagePart
 from digests.store.deliveries import NewDelivery
@@ -41,3 +41,20 @@ def on_blocked(services: BotServices) -> Callable[[int], Awaitable[None]]:
             await tell_managers(services, chat_id, "channel_lost_rights")
 
     return blocked
+
+
+def on_thread_gone(services: BotServices) -> Callable[[int, str], Awaitable[None]]:
+    """For the delivery engine: a forum group's topic is deleted or closed (its messages now
+    go to General): the group's admins are told there, urgently."""
+
+    async def gone(chat_id: int, reason: str) -> None:
+        view = await call(subscriptions.get, services.newsroom, chat_id)
+        language = view.language if view else "vi"
+        notice = MessagePart(services.texts.get(language, "topic_gone"))
+        await call(
+            enqueue,
+            services.newsroom,
+            [NewDelivery(DeliveryKind.ALERT, chat_id, (notice,), priority=DeliveryPriority.URGENT)],
+        )
+
+    return gone

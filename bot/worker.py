@@ -70,6 +70,7 @@ async def run_worker(
             policy=policy,
             gate=gate_for(room),
             on_blocked=notices.on_blocked(services),
+            on_thread_gone=notices.on_thread_gone(services),
         )
         await asyncio.to_thread(services.engine.recover)
         ticks = Ticks(

@@ -41,6 +41,8 @@ class SubscriberView:
     next_digest_at: datetime | None
     topics: tuple[str, ...]
     leaders: tuple[str, ...]
+    # A forum group's topic its messages go to (None: the chat itself, or General).
+    thread_id: int | None = None
 
 
 def _view(subscriber: Subscriber) -> SubscriberView:
@@ -58,6 +60,7 @@ def _view(subscriber: Subscriber) -> SubscriberView:
         next_digest_at=subscriber.next_digest_at,
         topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
         leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
+        thread_id=subscriber.message_thread_id,
     )
 
 
@@ -195,6 +198,11 @@ def set_timezone(room: Newsroom, chat_id: int, zone: str) -> SubscriberView:
     if known is None:
         raise SubscriptionError("bad_timezone")
     return _change(room, chat_id, _setter("timezone", known, room))[0]
+
+
+def set_thread(room: Newsroom, chat_id: int, thread_id: int | None) -> SubscriberView:
+    """A forum group's messages go to this topic from now on (None: the General topic)."""
+    return _change(room, chat_id, _setter("message_thread_id", thread_id))[0]
 
 
 def set_paused(room: Newsroom, chat_id: int, paused: bool) -> SubscriberView:

@@ -99,6 +99,29 @@ class SubscriberRepository:
         )
         return True
 
+    def drop_thread(self, chat_id: int) -> None:
+        """The chat's forum topic is gone: its messages (queued ones too) go to General."""
+        subscriber = self.get(chat_id)
+        if subscriber is not None:
+            subscriber.message_thread_id = None
+        self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.chat_id == chat_id,
+                Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]),
+            )
+            .values(message_thread_id=None)
+        )
+
+    def threads(self) -> dict[int, int]:
+        """Chats bound to a forum topic -> the topic (few: forum groups only)."""
+        rows = self.session.execute(
+            select(Subscriber.chat_id, Subscriber.message_thread_id).where(
+                Subscriber.message_thread_id.is_not(None)
+            )
+        ).all()
+        return {chat_id: thread for chat_id, thread in rows if thread is not None}
+
     def audience(
         self, topics: Iterable[str] = (), leaders: Iterable[str] = (), everyone: bool = False
     ) -> list[Subscriber]:
