@@ -114,12 +114,18 @@ async def test_a_linked_channel_is_managed_from_the_private_chat_and_gets_its_di
         await tg.wait_for(lambda: channels.target(newsroom, OWNER) == CHANNEL, what="editing")
         assert "request_chat" in _help.reply_markup["keyboard"][0][0]  # type: ignore[index]
 
-        store(newsroom, "Ngộ độc thực phẩm sau bữa cưới ở Hà Giang")
+        places = ["Hà Giang", "Lào Cai", "Sơn La", "Điện Biên", "Lai Châu", "Cao Bằng", "Huế"]
+        store(newsroom, *(f"Ngộ độc thực phẩm sau bữa cưới ở {p}" for p in places))
         clock.set(SIX_FIFTY_NINE)
         clock.advance(timedelta(minutes=1))
         (digest,) = await tg.wait_for_messages(CHANNEL)
         assert digest.text.startswith("📰 MINISTRY OF HEALTH BRIEFING")
-        assert "Ngộ độc thực phẩm sau bữa cưới ở Hà Giang" in digest.text
+        assert "Ngộ độc thực phẩm sau bữa cưới ở Huế" in digest.text
+        # A reader's tap on "more" in the channel is answered to them alone.
+        more = digest.reply_markup["inline_keyboard"][-1][0]  # type: ignore[index]
+        answer = await bot.press(MEMBER, digest, more["callback_data"])
+        assert answer.get("show_alert") is True and "/latest" in str(answer.get("text"))
+        assert len(tg.messages_to(CHANNEL)) == 1
 
 
 async def test_the_request_chat_button_links_the_picked_channel(

@@ -196,13 +196,18 @@ async def on_channel_button(update: Update, context: BotContext, data: CallbackD
         await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
         return
     chat_id = -int(data.argument)
+    mine = {c.chat_id: c for c in await call(channels.managed, services.newsroom, user.id)}
+    if chat_id not in mine:
+        await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
+        return
     refusal = await _refusal(context, chat_id, user.id)
+    await query.answer()
     if refusal is not None and refusal.startswith("channel_person"):
-        await query.answer()
-        await reply(update, context, services.texts.get(language, refusal, title=chat_id))
+        # No longer an administrator there (the bot's own rights only pause the channel).
+        text = services.texts.get(language, refusal, title=mine[chat_id].title)
+        await reply(update, context, text)
         return
     picked = await call(channels.edit, services.newsroom, user.id, chat_id)
-    await query.answer()
     if picked is None:
         await reply(update, context, services.texts.get(language, "button_expired"))
         return
