@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.render import split_message
@@ -160,13 +161,21 @@ def topic_of(update: Update) -> int | None:
 
 
 async def is_group_admin(update: Update, context: BotContext) -> bool:
-    """In a group, only its administrators may change the group's settings."""
+    """In a group, only its administrators may change the group's settings; from a private
+    chat, a managed channel's settings only while the person is still its administrator."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
-    if chat.type == Chat.PRIVATE:
+    if chat.type != Chat.PRIVATE:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    channel = await target_id(update, context)
+    if channel is None or channel == chat.id:
         return True
-    member = await context.bot.get_chat_member(chat.id, user.id)
+    try:
+        member = await context.bot.get_chat_member(channel, user.id)
+    except (BadRequest, Forbidden):  # the bot can no longer see the channel: nobody can tell
+        return False
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -174,7 +183,12 @@ async def may_change(update: Update, context: BotContext, language: str) -> bool
     """True when the user may change this chat's settings; otherwise tells them why not."""
     if await is_group_admin(update, context):
         return True
-    text = context.services.texts.get(language, "group_admins_only")
+    chat = update.effective_chat
+    # Refused in a private chat: the person was managing a channel they no longer administer.
+    private = chat is not None and chat.type == Chat.PRIVATE
+    text = context.services.texts.get(
+        language, "channel_admins_only" if private else "group_admins_only"
+    )
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     else:

@@ -106,6 +106,14 @@ async def test_a_linked_channel_is_managed_from_the_private_chat_and_gets_its_di
         await bot.say(OWNER, "/subscribe sốt xuất huyết")
         channel = subscriptions.get(newsroom, CHANNEL)
         assert channel is not None and "dengue" not in " ".join(channel.topics)
+        # An administrator who is one no longer cannot change the channel's settings.
+        tg.rights[(CHANNEL, EDITOR)] = {"can_post_messages": True}
+        await bot.say(EDITOR, "/channel @soyte_tin")
+        tg.members[CHANNEL][EDITOR] = "member"
+        (refused,) = await bot.say(EDITOR, "/subscribe sốt xuất huyết")
+        assert refused.text.startswith("Only the channel's administrators")
+        channel = subscriptions.get(newsroom, CHANNEL)
+        assert channel is not None and channel.topics == ("food-safety", "leadership")
         # /channel lists it; a tap manages it again.
         (listing, _help) = await bot.say(OWNER, "/channel", replies=2)
         (row,) = listing.reply_markup["inline_keyboard"]  # type: ignore[index]
