@@ -25,7 +25,7 @@ from digests.ratelimit import LocalGate, RateGate
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
-from digests.store.models import Delivery, DeliveryState
+from digests.store.models import Delivery, DeliveryKind, DeliveryState
 from digests.store.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
@@ -252,11 +252,21 @@ class DeliveryEngine:
             DeliveryRepository(session).mark_progress(marks)
 
     def _blocked(self, delivery_id: int, chat_id: int, reason: str) -> None:
+        """The chat is unreachable: the row ends blocked and the chat pauses. A digest that
+        could not go leaves its news for the next one, once the chat is back (within
+        DIGEST_MAX_AGE): the chat's last digest is the last one that was sent."""
         with session_scope(self.room.sessions) as session:
             row = session.get(Delivery, delivery_id)
+            subscribers = SubscriberRepository(session)
             if row is not None:
                 row.state, row.last_error = DeliveryState.BLOCKED, reason[:2000]
-            SubscriberRepository(session).deactivate(chat_id, reason)
+                if row.kind is DeliveryKind.DIGEST and row.subscriber_id is not None:
+                    subscriber = subscribers.get(chat_id)
+                    if subscriber is not None:
+                        subscriber.last_digest_at = DeliveryRepository(session).last_sent_digest_at(
+                            row.subscriber_id
+                        )
+            subscribers.deactivate(chat_id, reason)
 
     def _thread_gone(self, row: Delivery) -> None:
         """The chat's topic is gone: the chat falls back to its General topic, with what is

@@ -184,3 +184,9 @@ async def test_lost_rights_pause_the_channel_and_tell_its_managers(
             counts = DeliveryRepository(session).counts(kind=DeliveryKind.DIGEST)
         assert counts[DeliveryState.BLOCKED] == 1
         assert counts[DeliveryState.QUEUED] == counts[DeliveryState.SENDING] == 0
+        # Rights back: the next day's digest carries the news the refused one could not.
+        tg.add_bot(CHANNEL, by=OWNER, admin=True, rights=POST)
+        await tg.wait_for(lambda: bool(subscriptions.get(newsroom, CHANNEL).active))  # type: ignore[union-attr]
+        clock.advance(timedelta(days=1))
+        (digest,) = await tg.wait_for_messages(CHANNEL, timeout=10)
+        assert "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban" in digest.text

@@ -215,6 +215,16 @@ class DeliveryRepository:
             marks,
         )
 
+    def last_sent_digest_at(self, subscriber_id: int) -> datetime | None:
+        """When the subscriber's last delivered digest was queued (what it covered ends there)."""
+        return self.session.scalar(
+            select(func.max(Delivery.created_at)).where(
+                Delivery.subscriber_id == subscriber_id,
+                Delivery.kind == DeliveryKind.DIGEST,
+                Delivery.state == DeliveryState.SENT,
+            )
+        )
+
     def states_of(self, ids: Sequence[int]) -> dict[DeliveryState, int]:
         """How many of these deliveries are in each state."""
         counts = dict.fromkeys(DeliveryState, 0)
