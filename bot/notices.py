@@ -4,7 +4,10 @@ group's admins, when the topic its digest went to is deleted or closed."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+
+from telegram.error import TelegramError
 
 from bot.context import BotServices, call
 from digests import channels, subscriptions
@@ -12,6 +15,8 @@ from digests.delivery import enqueue
 from digests.messages import MessagePart
 from digests.store.deliveries import NewDelivery
 from digests.store.models import DeliveryKind, DeliveryPriority
+
+log = logging.getLogger(__name__)
 
 
 async def tell_managers(services: BotServices, chat_id: int, key: str) -> int:
@@ -45,16 +50,50 @@ def on_blocked(services: BotServices) -> Callable[[int], Awaitable[None]]:
 
 def on_thread_gone(services: BotServices) -> Callable[[int, str], Awaitable[None]]:
     """For the delivery engine: a forum group's topic is deleted or closed (its messages now
-    go to General): the group's admins are told there, urgently."""
+    go to General): the group is told there, and each of its administrators who has a chat
+    with the bot is told there too, urgently."""
 
     async def gone(chat_id: int, reason: str) -> None:
-        view = await call(subscriptions.get, services.newsroom, chat_id)
+        room = services.newsroom
+        view = await call(subscriptions.get, room, chat_id)
         language = view.language if view else "vi"
-        notice = MessagePart(services.texts.get(language, "topic_gone"))
-        await call(
-            enqueue,
-            services.newsroom,
-            [NewDelivery(DeliveryKind.ALERT, chat_id, (notice,), priority=DeliveryPriority.URGENT)],
-        )
+        notices = [
+            NewDelivery(
+                DeliveryKind.ALERT,
+                chat_id,
+                (MessagePart(services.texts.get(language, "topic_gone")),),
+                priority=DeliveryPriority.URGENT,
+            )
+        ]
+        for admin_id, admin_language in await call(
+            subscriptions.reachable_people, room, await _administrators(services, chat_id)
+        ):
+            text = services.texts.get(admin_language, "topic_gone_admin", title=view_title(view))
+            notices.append(
+                NewDelivery(
+                    DeliveryKind.ALERT,
+                    admin_id,
+                    (MessagePart(text),),
+                    priority=DeliveryPriority.URGENT,
+                )
+            )
+        await call(enqueue, room, notices)
 
     return gone
+
+
+def view_title(view: subscriptions.SubscriberView | None) -> str:
+    return (view.title if view else None) or "?"
+
+
+async def _administrators(services: BotServices, chat_id: int) -> list[int]:
+    """The people who administer a group (none when Telegram will not say)."""
+    bot = services.delivery_bot
+    if bot is None:
+        return []
+    try:
+        members = await bot.get_chat_administrators(chat_id)
+    except TelegramError as exc:
+        log.info("cannot list the administrators of %s: %s", chat_id, exc.message)
+        return []
+    return [m.user.id for m in members if not m.user.is_bot]

@@ -43,6 +43,7 @@ class SubscriberView:
     leaders: tuple[str, ...]
     # A forum group's topic its messages go to (None: the chat itself, or General).
     thread_id: int | None = None
+    title: str | None = None
 
 
 def _view(subscriber: Subscriber) -> SubscriberView:
@@ -61,6 +62,7 @@ def _view(subscriber: Subscriber) -> SubscriberView:
         topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
         leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
         thread_id=subscriber.message_thread_id,
+        title=subscriber.title,
     )
 
 
@@ -243,6 +245,12 @@ def move_chat(room: Newsroom, old_chat_id: int, new_chat_id: int) -> bool:
     queued messages. False when the old chat was not registered."""
     with session_scope(room.sessions) as session:
         return SubscriberRepository(session).move(old_chat_id, new_chat_id)
+
+
+def reachable_people(room: Newsroom, user_ids: list[int]) -> list[tuple[int, str]]:
+    """Of these people, those with an active private chat with the bot, and its language."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).reachable_private(user_ids)
 
 
 def active_chat_ids(room: Newsroom) -> list[int]:

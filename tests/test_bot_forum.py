@@ -1,7 +1,7 @@
 """Forum topics end to end through the real Application and the fake Bot API server, on both
 databases: /start by an admin inside a topic binds the group's digest to it (every message
 goes there), a member cannot; a deleted or closed topic falls back to General, where the
-admins are told."""
+group is told, and its admins are told in their own chats with the bot."""
 
 from __future__ import annotations
 
@@ -85,12 +85,14 @@ async def test_a_deleted_or_closed_topic_falls_back_to_general_and_admins_are_to
         tg = bot.tg
         tg.user(ADMIN_USER)
         tg.forum(FORUM, "Phòng Truyền thông", {ADMIN_USER: "creator"})
+        await bot.say(ADMIN_USER, "/start")  # the admin has a private chat with the bot
         for gone in (tg.delete_topic, tg.close_topic):
             topic = tg.create_topic(FORUM, "Bản tin")
             await start_in_topic(bot, ADMIN_USER, topic)
             assert thread(newsroom) == topic
             gone(FORUM, topic)
             before = len(tg.messages_to(FORUM))
+            told_before = len(tg.messages_to(ADMIN_USER))
             enqueue(
                 newsroom,
                 [NewDelivery(DeliveryKind.ALERT, FORUM, (MessagePart("Lịch trực Tết"),))],
@@ -101,3 +103,5 @@ async def test_a_deleted_or_closed_topic_falls_back_to_general_and_admins_are_to
             (notice,) = [t for t in texts if "Gửi quản trị viên" in t]
             assert texts[notice] is None and "bị xoá hoặc đóng" in notice
             assert thread(newsroom) is None
+            (told,) = (await tg.wait_for_messages(ADMIN_USER, told_before + 1))[told_before:]
+            assert "nhóm Phòng Truyền thông đã bị xoá hoặc đóng" in told.text

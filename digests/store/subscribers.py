@@ -122,6 +122,21 @@ class SubscriberRepository:
         ).all()
         return {chat_id: thread for chat_id, thread in rows if thread is not None}
 
+    def reachable_private(self, user_ids: list[int]) -> list[tuple[int, str]]:
+        """Active private chats among these ids, with their language."""
+        if not user_ids:
+            return []
+        rows = self.session.execute(
+            select(Subscriber.chat_id, Subscriber.language)
+            .where(
+                Subscriber.chat_id.in_(user_ids),
+                Subscriber.kind == ChatKind.PRIVATE,
+                Subscriber.active,
+            )
+            .order_by(Subscriber.chat_id)
+        ).all()
+        return [(chat_id, language) for chat_id, language in rows]
+
     def audience(
         self, topics: Iterable[str] = (), leaders: Iterable[str] = (), everyone: bool = False
     ) -> list[Subscriber]:
