@@ -67,7 +67,10 @@ async def run(articles: int, db: str, repeat: int) -> dict[str, object]:
     with scratch_database(db) as url, tempfile.TemporaryDirectory() as folder:
         sources = Path(folder) / "sources.toml"
         sources.write_text("", encoding="utf-8")  # no polling of the real sources
-        settings = load_settings(database_url=url, sources_file=sources, _env_file=None)
+        # No /healthz server: its port may be taken by another process on this machine.
+        settings = load_settings(
+            database_url=url, sources_file=sources, _env_file=None, health_port=0
+        )
         room = Newsroom.open(settings, clock=FakeClock(START + timedelta(minutes=5 * articles)))
         began = time.perf_counter()
         populate(room, articles)
