@@ -14,6 +14,11 @@ from digests.store.models import Article
 from digests.store.search import search_articles
 
 MAX_RESULTS = 20
+# Inline mode: "id:<n>" names one article (the share button's query); Telegram shows at most
+# 50 results of an inline query.
+SHARE_PREFIX = "id:"
+MAX_SHARE_RESULTS = 50
+MAX_QUERY_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +108,26 @@ def naming_document(room: Newsroom, query: DocumentQuery, limit: int = 10) -> li
             number=query.number, key=query.key, kind=query.kind, limit=limit
         )
         return [article_view(a) for a in found]
+
+
+def share_query(article_id: int) -> str:
+    """What a digest item's share button types after the bot's name."""
+    return f"{SHARE_PREFIX}{article_id}"
+
+
+def for_sharing(room: Newsroom, query: str, limit: int = MAX_SHARE_RESULTS) -> list[ArticleView]:
+    """Articles for `@bot <query>`: "id:<n>" is that article; no words, the newest articles;
+    words, the search's matches (with or without diacritics, best and newest first)."""
+    query = " ".join(query.split())[:MAX_QUERY_CHARS]
+    limit = max(1, min(limit, MAX_SHARE_RESULTS))
+    if query.lower().startswith(SHARE_PREFIX):
+        number = query[len(SHARE_PREFIX) :].strip()
+        if not number.isdigit() or len(number) > 18:
+            return []
+        with session_scope(room.sessions) as session:
+            found = ArticleRepository(session).get(int(number))
+            return [article_view(found)] if found is not None else []
+    if not query:
+        with session_scope(room.sessions) as session:
+            return [article_view(a) for a in ArticleRepository(session).newest(limit=limit)]
+    return search(room, query, limit=limit)

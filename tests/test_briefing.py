@@ -189,7 +189,10 @@ async def test_more_button_pages_through_a_section_and_survives_a_restart(
         (digest,) = await digest_at_seven(bot, 3, clock)
         titles += [line for line in items_of(digest)]
         assert "…và 40 tin khác trong mục này" in digest.text
-        (row,) = digest.reply_markup["inline_keyboard"]  # type: ignore[index]
+        *shares, row = digest.reply_markup["inline_keyboard"]  # type: ignore[index]
+        # Each of the five items shown has its share button; the section's "more" goes last.
+        queries = [b["switch_inline_query"] for r in shares for b in r]
+        assert len(set(queries)) == 5 and all(q.startswith("id:") for q in queries)
         assert row[0]["text"].startswith("Xem thêm 40 tin · Hoạt động lãnh đạo Bộ")
         before = len(bot.tg.messages_to(3))
         await bot.press(3, digest, row[0]["callback_data"])

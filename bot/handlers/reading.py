@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext, argument_text, call, chat_view, language_of, reply
 from bot.handlers import errors
@@ -166,6 +166,12 @@ async def on_more(update: Update, context: BotContext, data: CallbackData) -> No
         await errors.expired_button(update, context)
         return
     services = context.services
+    if chat.type == Chat.CHANNEL:
+        # A reader's tap in a channel must not post a page for every subscriber of it.
+        language = await language_of(update, context)
+        text = services.texts.get(language, "more_in_channel", bot=context.bot.username)
+        await query.answer(text, show_alert=True)
+        return
     await query.answer()
     found = await call(
         section_page, services.newsroom, chat.id, page.section, page.since, page.until, page.offset

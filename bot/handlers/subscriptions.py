@@ -9,7 +9,16 @@ import re
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
+from bot.context import (
+    BotContext,
+    argument_text,
+    call,
+    chat_view,
+    language_of,
+    may_change,
+    reply,
+    target_id,
+)
 from bot.keyboards import Action, CallbackData, button, toggle_keyboard
 from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
@@ -84,7 +93,11 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     try:
         view, now_on = await call(
-            subscriptions.toggle, services.newsroom, chat.id, kind, data.argument
+            subscriptions.toggle,
+            services.newsroom,
+            await target_id(update, context) or chat.id,
+            kind,
+            data.argument,
         )
     except SubscriptionError as exc:
         await query.answer(services.texts.get(language, exc.key), show_alert=True)
@@ -144,7 +157,8 @@ async def resolve_and_follow(
     is_topic = isinstance(match, Topic)
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     fn = subscriptions.unfollow if unfollow else subscriptions.follow
-    _view, changed = await call(fn, services.newsroom, chat.id, kind, match.slug)
+    chat_id = await target_id(update, context) or chat.id
+    _view, changed = await call(fn, services.newsroom, chat_id, kind, match.slug)
     if isinstance(match, Topic):
         name = topic_name(match, language)
         key = (
@@ -226,7 +240,11 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     try:
         _view, changed = await call(
-            subscriptions.follow, services.newsroom, chat.id, kind, data.argument
+            subscriptions.follow,
+            services.newsroom,
+            await target_id(update, context) or chat.id,
+            kind,
+            data.argument,
         )
     except SubscriptionError as exc:
         await query.answer(services.texts.get(language, exc.key), show_alert=True)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -234,9 +235,26 @@ class Subscriber(Base):
     # so that "who is due now" is one indexed query.
     next_digest_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
 
+    # In a forum supergroup: the topic its messages go to (None: the General topic).
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+
     subscriptions: Mapped[list[Subscription]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="subscriber"
     )
+
+
+class ChannelManager(Base):
+    """A person who linked a channel (an administrator of it): they manage its settings from
+    their private chat, and are told when the bot loses its rights there. `editing`: the
+    channel their settings commands apply to now (one at most per person)."""
+
+    __tablename__ = "channel_managers"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    editing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SubscriptionKind(enum.StrEnum):
@@ -351,6 +369,8 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The forum topic the message goes to (None: the chat itself, or a forum's General topic).
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     # The articles a digest carried, so the next digest starts after them.
     article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
