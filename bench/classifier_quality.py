@@ -2,9 +2,13 @@
 for leaders, on the labelled seed items, on the older held-out set, and on the corpus of real
 news labelled apart (tests/data/corpus): its development part and its held-out part (split once
 by outlet, bench/corpus_split.py), with the English items of each, and the agreement of the two
-labellers where both labelled. The corpus's leaders are compared on the catalog's leaders.
+labellers where both labelled. The corpus's leaders are compared on the catalog's leaders in
+office at the item's date (those the labellers did not mark former).
 
-    .venv/bin/python bench/classifier_quality.py [--quiet]
+    .venv/bin/python bench/classifier_quality.py [--quiet] [--development]
+
+`--development` scores only the development parts: what to use while working on the method
+(the held-out part is scored once per change of method, when the method is final).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +42,9 @@ def evaluate(
     counts: dict[str, dict[str, list[int]]] = {"topics": {}, "leaders": {}}
     errors = []
     for item in items:
-        result = classifier.classify(item.title, item.summary, item.body, item.section)
+        result = classifier.classify(
+            item.title, item.summary, item.body, item.section, item.published
+        )
         for kind, predicted in (("topics", result.topics), ("leaders", result.leaders)):
             gold = set(item.topics if kind == "topics" else item.leaders)
             got = set(predicted)
@@ -89,14 +96,18 @@ def corpus_items(catalog_leaders: set[str]) -> dict[str, list[LabelledItem]]:
             if not line.strip():
                 continue
             raw = json.loads(line)
+            former = set(raw.get("former") or ())
             item = LabelledItem(
                 title=raw["title"],
                 summary=raw.get("lead") or "",
                 body=raw.get("body") or "",
                 section=None,
                 topics=frozenset(raw["topics"]),
-                leaders=frozenset(x for x in raw["leaders"] if x in catalog_leaders),
+                leaders=frozenset(
+                    x for x in raw["leaders"] if x in catalog_leaders and x not in former
+                ),
                 where=f"corpus/{raw['id']}",
+                published=date.fromisoformat(raw["published"]) if raw.get("published") else None,
             )
             name = side[raw["id"]]
             parts[name].append(item)
@@ -130,11 +141,14 @@ def agreement() -> dict[str, float]:
 
 def main() -> None:
     quiet = "--quiet" in sys.argv
+    development_only = "--development" in sys.argv
     catalog = load_catalog()
     classifier = Classifier(catalog)
     figures: dict[str, object] = {"bench": "classifier_quality"}
     named = {name: load(name) for name in ("labelled_items", "heldout_items")}
     named.update(corpus_items({x.name for x in catalog.leaders}))
+    if development_only:
+        named = {k: v for k, v in named.items() if "heldout" not in k}
     for name, items in named.items():
         print(f"{name} ({len(items)} items)")
         micro = evaluate(classifier, items, verbose=not quiet)

@@ -7,13 +7,14 @@ import json
 import subprocess
 import sys
 import unicodedata
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from digests.config import PROJECT_ROOT
 from digests.text import same_tone_style
-from digests.topics.catalog import CatalogError, load_catalog
+from digests.topics.catalog import CatalogError, load_catalog, parse_catalog
 from digests.topics.classifier import Classifier, classify_jsonl
 from tests import labelled
 
@@ -467,3 +468,61 @@ def test_the_surname_nguyen_is_not_former() -> None:
     """'nguyên' (former) and 'Nguyễn' fold alike: only the word with its marks counts."""
     assert "leadership" in C.classify("Thứ trưởng Nguyễn Tri Thức làm việc tại Cà Mau").topics
     assert "leadership" in C.classify("Deputy Minister Nguyen Tri Thuc visits Ca Mau").topics
+
+
+def test_a_deputy_minister_named_before_taking_office_is_not_a_current_leader() -> None:
+    """Nguyễn Tri Thức became Deputy Minister on 29/6/2024; before that he ran Chợ Rẫy."""
+    title = "Ông Nguyễn Tri Thức chủ trì ca ghép tạng tại Bệnh viện Chợ Rẫy"
+    before = C.classify(title, published=date(2023, 5, 10))
+    assert before.leaders == [] and "leadership" not in before.topics
+    after = C.classify(title, published=date(2024, 8, 1))
+    assert after.leaders == ["Nguyễn Tri Thức"] and "leadership" in after.topics
+    # Undated: the text cannot rule him out.
+    assert C.classify(title).leaders == ["Nguyễn Tri Thức"]
+
+
+def test_a_former_ministers_trial_is_not_leadership() -> None:
+    """Nguyễn Thanh Long left office in June 2022: his trial names no current leader."""
+    trial = C.classify(
+        "Ông Nguyễn Thanh Long hầu tòa phiên phúc thẩm vụ Việt Á",
+        "Tòa án nhân dân cấp cao xét xử phúc thẩm ông Nguyễn Thanh Long và 10 bị cáo.",
+        published=date(2024, 5, 15),
+    )
+    assert trial.leaders == [] and "leadership" not in trial.topics
+    # In his term he was the Minister, and his work was leadership activity.
+    in_term = C.classify(
+        "Bộ trưởng Nguyễn Thanh Long chỉ đạo chống dịch COVID-19 tại Bắc Giang",
+        published=date(2021, 5, 20),
+    )
+    assert in_term.leaders == ["Nguyễn Thanh Long"] and "leadership" in in_term.topics
+    # Undated, the text's "cựu" (former) says it, for him and for a plural "2 cựu Thứ trưởng".
+    assert C.classify("Cựu Bộ trưởng Bộ Y tế Nguyễn Thanh Long tiếp tục hầu tòa").leaders == []
+    two = C.classify(
+        "2 cựu Thứ trưởng Y tế liên quan gì vụ 3,8 triệu USD?",
+        "Ông Cao Minh Quang thiếu trách nhiệm; còn ông Trương Quốc Cường có liên quan.",
+    )
+    assert two.leaders == [] and "leadership" not in two.topics
+
+
+def test_classify_jsonl_reads_the_optional_publication_date() -> None:
+    line = {"title": "Thứ trưởng Nguyễn Tri Thức làm việc tại Cà Mau"}
+    dated = [json.dumps({**line, "published": p}) for p in ("2023-01-05", "2025-03-01T08:00:00")]
+    out = [json.loads(x) for x in classify_jsonl([json.dumps(line), *dated], C)]
+    assert [o["leaders"] for o in out] == [["Nguyễn Tri Thức"], [], ["Nguyễn Tri Thức"]]
+    (bad,) = classify_jsonl([json.dumps({**line, "published": "hôm qua"})], C)
+    assert "published must be an ISO date" in json.loads(bad)["error"]
+
+
+def test_catalog_terms_of_office() -> None:
+    assert [x.name for x in CATALOG.current_leaders][:1] == ["Đào Hồng Lan"]
+    former = CATALOG.leader("nguyen-thanh-long")
+    assert former is not None and not former.current
+    assert former not in CATALOG.current_leaders
+    base = {"topic": [{"slug": "a", "vi": "A", "en": "A"}]}
+    leader = {"slug": "x", "name": "X", "title_vi": "T", "title_en": "T"}
+    with pytest.raises(CatalogError, match="until comes before since"):
+        parse_catalog(
+            {**base, "leader": [{**leader, "since": "2020-01-02", "until": "2019-01-01"}]}
+        )
+    with pytest.raises(CatalogError, match="since must be a date"):
+        parse_catalog({**base, "leader": [{**leader, "since": "soon"}]})

@@ -12,7 +12,7 @@ import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, or_, select, text
@@ -27,8 +27,8 @@ from digests.records import ParsedItem
 from digests.store.models import Article, ArticleLeader, ArticleLink, ArticleTopic, table_of
 from digests.text import fold, title_key
 
-# (title, summary, body, section) -> (topic slugs, leader names)
-Labeler = Callable[[str, str, str, str | None], tuple[Sequence[str], Sequence[str]]]
+# (title, summary, body, section, publication date) -> (topic slugs, leader names)
+Labeler = Callable[[str, str, str, str | None, date | None], tuple[Sequence[str], Sequence[str]]]
 _CHUNK = 500  # values per IN list (three lists per statement)
 _FTS_INDEX = text(
     "INSERT INTO articles_fts (rowid, search_title, search_text) "
@@ -180,10 +180,25 @@ def _search_fields(article: Article) -> None:
 def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
     if labels is None:
         return
-    topics, leaders = labels.labeler(article.title, article.summary, article.body, article.section)
+    topics, leaders = labels.labeler(
+        article.title,
+        article.summary,
+        article.body,
+        article.section,
+        _published_day(article.published_at),
+    )
     article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
     article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
     article.classified_with = labels.fingerprint
+
+
+def _published_day(published_at: datetime | None) -> date | None:
+    """The publication date in Vietnam, which decides who was in office."""
+    if published_at is None:
+        return None
+    if published_at.tzinfo is None:
+        published_at = published_at.replace(tzinfo=UTC)
+    return published_at.astimezone(VN_TZ).date()
 
 
 class ArticleRepository:
@@ -347,7 +362,11 @@ class ArticleRepository:
                 row["classified_with"] = labels.fingerprint if labels else None
                 if labels is not None:
                     slugs, names = labels.labeler(
-                        article.title, article.summary, article.body, article.section
+                        article.title,
+                        article.summary,
+                        article.body,
+                        article.section,
+                        _published_day(article.published_at),
                     )
                     topics.extend({"article_id": new_id, "topic": t} for t in dict.fromkeys(slugs))
                     leaders.extend(
@@ -451,7 +470,11 @@ class ArticleRepository:
             )
             self.session.expire(article, ["topics", "leaders"])
             topics, leaders = labels.labeler(
-                article.title, article.summary, article.body, article.section
+                article.title,
+                article.summary,
+                article.body,
+                article.section,
+                _published_day(article.published_at),
             )
             rows_t = [{"article_id": article.id, "topic": t} for t in dict.fromkeys(topics)]
             rows_l = [{"article_id": article.id, "leader": n} for n in dict.fromkeys(leaders)]

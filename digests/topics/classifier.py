@@ -22,15 +22,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from digests.text import fold, same_tone_style, syllables
-from digests.topics.catalog import Catalog
+from digests.topics.catalog import Catalog, Leader
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 9
+RULES_VERSION = 10
 THRESHOLD = 4.0
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
@@ -144,6 +145,7 @@ class Classifier:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._leaders: dict[str, Leader] = {x.name: x for x in catalog.leaders}
         self._indexes = {folded: self._build(folded) for folded in (False, True)}
 
     def _build(self, folded: bool) -> _Index:
@@ -176,8 +178,16 @@ class Classifier:
         return _Index(phrases)
 
     def classify(
-        self, title: str, summary: str = "", body: str = "", section: str | None = None
+        self,
+        title: str,
+        summary: str = "",
+        body: str = "",
+        section: str | None = None,
+        published: date | None = None,
     ) -> Classification:
+        """Topics and leaders of an article. `published` (the article's date) decides who was
+        in office: a leader named outside their term, or called former ("cựu Bộ trưởng …"), is
+        not one of the article's leaders and does not make it leadership activity."""
         title = (title or "")[: ANALYSED_CHARS["title"]]
         summary = (summary or "")[: ANALYSED_CHARS["summary"]]
         body = (body or "")[: ANALYSED_CHARS["body"]]
@@ -196,6 +206,10 @@ class Classifier:
         body_scores: dict[str, float] = {}
         evidence: dict[str, list[Evidence]] = {}
         leaders: list[str] = []
+        former: set[str] = set()  # leaders the text calls former
+        # In an undated item, a leader whose term has ended is taken as named in office unless
+        # the headline or lead speaks of a former office anywhere ("2 cựu Thứ trưởng …").
+        former_cue = published is None and bool(_FORMER_CUE.search(f"{title}\n{lead}"))
         leadership_hits: list[Evidence] = []
         visited: dict[str, str] = {}  # "visit" and "place" -> the phrase seen in title or lead
 
@@ -203,7 +217,7 @@ class Classifier:
             if not text:
                 continue
             text, lowered = _tokens(text, folded)
-            hits = index.scan(text, lowered)
+            hits = self._current(index.scan(text, lowered), lowered, published, former_cue, former)
             excluded: dict[str, set[int]] = {}  # topic -> syllable positions its excludes cover
             for start, phrase in hits:
                 if phrase.kind == "exclude":
@@ -274,12 +288,40 @@ class Classifier:
 
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
         order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
+        leaders = [x for x in leaders if x not in former]
         leaders.sort(key=lambda name: order.get(name, 0))
         return Classification(
             topics=topics,
             leaders=leaders,
             explain={t: evidence.get(t, []) for t in topics},
         )
+
+    def _current(
+        self,
+        hits: list[tuple[int, _Phrase]],
+        lowered: list[str],
+        published: date | None,
+        former_cue: bool,
+        former: set[str],
+    ) -> list[tuple[int, _Phrase]]:
+        """The hits without the leaders who were not in office at the article's date or are
+        called former in the text (those are added to `former`)."""
+        if not any(p.kind == "leader" for _s, p in hits):
+            return hits
+        title_starts = {s + len(p.tokens): s for s, p in hits if p.kind == "rule-title"}
+        kept = []
+        for s, p in hits:
+            if p.kind == "leader":
+                leader = self._leaders.get(p.owner)
+                if leader is not None and (
+                    not leader.in_office(published) or (former_cue and not leader.current)
+                ):
+                    continue
+                if _former(lowered[max(0, s - 2) : s]) or _former_title(s, lowered, title_starts):
+                    former.add(p.owner)
+                    continue
+            kept.append((s, p))
+        return kept
 
     def _leadership(
         self, field_name: str, text: str, lowered: list[str], hits: list[tuple[int, _Phrase]]
@@ -354,6 +396,30 @@ def _former(before: list[str]) -> bool:
     )
 
 
+_FORMER_CUE = re.compile(
+    r"\b(?:cựu|former|ex-|nguyên (?:bộ trưởng|thứ trưởng))", re.IGNORECASE | re.UNICODE
+)
+_HONORIFICS = frozenset({"ong", "ba", "gs", "pgs", "ts", "bs", "ths", "mr", "ms", "mrs", "dr"})
+
+
+def _former_title(start: int, lowered: list[str], title_starts: dict[int, int]) -> bool:
+    """Whether the titles (and honorifics) just before a name at `start` are a former office:
+    "cựu Bộ trưởng Bộ Y tế Nguyễn Thanh Long", "former Health Minister Nguyen Thanh Long"."""
+    at = start
+    for _ in range(4):
+        if at in title_starts:
+            at = title_starts[at]
+        elif at > 0 and fold(lowered[at - 1]) in _HONORIFICS:
+            at -= 1
+        elif at >= 3 and [fold(w) for w in lowered[at - 3 : at]] == ["bo", "y", "te"]:
+            at -= 3  # "Thứ trưởng Bộ Y tế" read as a title then the ministry's name
+        elif at >= 2 and [fold(w) for w in lowered[at - 2 : at]] == ["y", "te"]:
+            at -= 2
+        else:
+            break
+    return at != start and _former(lowered[max(0, at - 2) : at])
+
+
 def _another_ministry(after: list[str]) -> bool:
     """Whether the words after a leader's title name a ministry other than Health: "Bộ trưởng
     Bộ Tài chính", "Thứ trưởng Bộ Ngoại giao", "Deputy Minister of Foreign Affairs". (The
@@ -366,10 +432,26 @@ def _another_ministry(after: list[str]) -> bool:
     return False
 
 
+def _published(value: object) -> date | None:
+    """The optional `published` field of a `mohbot classify` line: an ISO date or date-time
+    (only the date is used); absent or null means undated."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("published must be an ISO date (YYYY-MM-DD) or date-time")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValueError(
+            f"published must be an ISO date (YYYY-MM-DD), not {value[:40]!r}"
+        ) from None
+
+
 def classify_jsonl(
     lines: Iterable[str], catalog: Catalog | Classifier, explain: bool = False
 ) -> Iterator[str]:
-    """The `mohbot classify` contract: one JSON object in, one out, in the same order."""
+    """The `mohbot classify` contract: one JSON object in (`title`, `summary`, `body`,
+    `section`, optional `published`), one out (`topics`, `leaders`), in the same order."""
     classifier = catalog if isinstance(catalog, Classifier) else Classifier(catalog)
     for line in lines:
         if not line.strip():
@@ -383,6 +465,7 @@ def classify_jsonl(
                 str(item.get("summary") or ""),
                 str(item.get("body") or ""),
                 item.get("section") if isinstance(item.get("section"), str) else None,
+                _published(item.get("published")),
             )
         except (ValueError, TypeError) as exc:
             yield json.dumps({"topics": [], "leaders": [], "error": str(exc)}, ensure_ascii=False)

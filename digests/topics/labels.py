@@ -4,6 +4,7 @@ are stored by slug); a catalog edit or new classifier rules make stored labels s
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,9 +20,9 @@ def labels_for(catalog: Catalog) -> ArticleLabels:
     slug_of = {leader.name: leader.slug for leader in catalog.leaders}
 
     def label(
-        title: str, summary: str, body: str, section: str | None
+        title: str, summary: str, body: str, section: str | None, published: date | None
     ) -> tuple[list[str], list[str]]:
-        result = classifier.classify(title, summary, body, section)
+        result = classifier.classify(title, summary, body, section, published)
         return result.topics, [slug_of.get(name, name) for name in result.leaders]
 
     return ArticleLabels(labeler=label, fingerprint=f"{catalog.fingerprint}/r{RULES_VERSION}")
