@@ -180,16 +180,23 @@ def _search_fields(article: Article) -> None:
 def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
     if labels is None:
         return
-    topics, leaders = labels.labeler(
+    topics, leaders = _labels_of(article, labels)
+    article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
+    article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
+    article.classified_with = labels.fingerprint
+
+
+def _labels_of(
+    article: Article | _NewArticle, labels: ArticleLabels
+) -> tuple[Sequence[str], Sequence[str]]:
+    """Topics and leaders of an article, at its publication date."""
+    return labels.labeler(
         article.title,
         article.summary,
         article.body,
         article.section,
         _published_day(article.published_at),
     )
-    article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
-    article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
-    article.classified_with = labels.fingerprint
 
 
 def _published_day(published_at: datetime | None) -> date | None:
@@ -361,13 +368,7 @@ class ArticleRepository:
                 )
                 row["classified_with"] = labels.fingerprint if labels else None
                 if labels is not None:
-                    slugs, names = labels.labeler(
-                        article.title,
-                        article.summary,
-                        article.body,
-                        article.section,
-                        _published_day(article.published_at),
-                    )
+                    slugs, names = _labels_of(article, labels)
                     topics.extend({"article_id": new_id, "topic": t} for t in dict.fromkeys(slugs))
                     leaders.extend(
                         {"article_id": new_id, "leader": n} for n in dict.fromkeys(names)
@@ -469,13 +470,7 @@ class ArticleRepository:
                 delete(ArticleLeader).where(ArticleLeader.article_id == article.id)
             )
             self.session.expire(article, ["topics", "leaders"])
-            topics, leaders = labels.labeler(
-                article.title,
-                article.summary,
-                article.body,
-                article.section,
-                _published_day(article.published_at),
-            )
+            topics, leaders = _labels_of(article, labels)
             rows_t = [{"article_id": article.id, "topic": t} for t in dict.fromkeys(topics)]
             rows_l = [{"article_id": article.id, "leader": n} for n in dict.fromkeys(leaders)]
             if rows_t:
