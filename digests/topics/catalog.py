@@ -67,6 +67,12 @@ class Leader:
 class LeadershipRule:
     titles: tuple[str, ...]
     actions: tuple[str, ...]
+    # Titles only the Ministry of Health's own leaders hold ("Bộ trưởng Bộ Y tế", "Health
+    # Minister"): such a leader as the headline's or the lead's actor makes leadership.
+    ministry_titles: tuple[str, ...] = ()
+    # Words in that headline or sentence that make the act someone else's (an appointment, a
+    # trial): the leader is then not its actor.
+    not_actor: tuple[str, ...] = ()
     action_exclude: tuple[str, ...] = ()
     # Names of other countries: a title followed by one is a foreign leader's, which is not
     # leadership but evidence for `foreign_topic` (as strong as a strong phrase).
@@ -223,6 +229,8 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
         rule=LeadershipRule(
             titles=_strings(rule, "titles", "leadership_rule"),
             actions=_strings(rule, "actions", "leadership_rule"),
+            ministry_titles=_strings(rule, "ministry_titles", "leadership_rule"),
+            not_actor=_strings(rule, "not_actor", "leadership_rule"),
             action_exclude=_strings(rule, "action_exclude", "leadership_rule"),
             foreign=_strings(rule, "foreign", "leadership_rule"),
             foreign_topic=str(foreign_topic) if foreign_topic is not None else None,

@@ -164,6 +164,12 @@ class Classifier:
                 # Do Xuan Tuyen visits Hà Nội"): full names are distinctive enough to match so.
                 phrases += [_phrase(v, leader.name, "leader", True) for v in leader.variants]
         phrases += [_phrase(t, "title", "rule-title", folded) for t in self.catalog.rule.titles]
+        phrases += [
+            _phrase(t, "ministry", "rule-title", folded) for t in self.catalog.rule.ministry_titles
+        ]
+        phrases += [
+            _phrase(t, "not-actor", "rule-not-actor", folded) for t in self.catalog.rule.not_actor
+        ]
         phrases += [_phrase(t, "action", "rule-action", folded) for t in self.catalog.rule.actions]
         phrases += [
             _phrase(t, "action", "rule-exclude", folded) for t in self.catalog.rule.action_exclude
@@ -211,6 +217,7 @@ class Classifier:
         # the headline or lead speaks of a former office anywhere ("2 cựu Thứ trưởng …").
         former_cue = published is None and bool(_FORMER_CUE.search(f"{title}\n{lead}"))
         leadership_hits: list[Evidence] = []
+        not_actor_title = False
         visited: dict[str, str] = {}  # "visit" and "place" -> the phrase seen in title or lead
 
         for field_name, text in (("title", title), ("lead", lead), ("body", rest)):
@@ -262,7 +269,9 @@ class Classifier:
                 for _start, phrase in _rule_words(hits, ("rule-visit", "rule-place"), limit):
                     visited.setdefault(phrase.owner, phrase.text)
                 ours, foreign = self._leadership(field_name, text, lowered, hits)
-                if ours:
+                if field_name == "title" and any(p.kind == "rule-not-actor" for _s, p in hits):
+                    not_actor_title = True
+                if ours and not not_actor_title:
                     leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
                 topic = self.catalog.rule.foreign_topic
                 if foreign and topic:
@@ -334,19 +343,34 @@ class Classifier:
         actions = [s for s, _p in _rule_words(hits, ("rule-action",), limit)]
         action_at = set(actions)
         foreign_at = {s: s + len(p.tokens) for s, p in hits if p.kind == "rule-foreign"}
-        longest: dict[int, int] = {}  # start -> end of the longest title there
+        longest: dict[int, _Phrase] = {}  # start -> the longest title there
         people = []
+        ours = []  # the ministry's leaders: by name, or by a title only the ministry's have
+        named_at = {s for s, p in hits if p.kind == "leader"}
         for s, p in hits:
             if s >= limit or _former(lowered[max(0, s - 2) : s]):
                 continue  # a former minister in the news is not the ministry's leadership
             if p.kind == "leader":
                 people.append((s, s + len(p.tokens)))
+                ours.append((s, s + len(p.tokens)))
             elif p.kind == "rule-title":
-                longest[s] = max(longest.get(s, 0), s + len(p.tokens))
+                known = longest.get(s)
+                if known is None or (len(p.tokens), p.owner == "ministry") > (
+                    len(known.tokens),
+                    known.owner == "ministry",
+                ):
+                    longest[s] = p
         foreign: str | None = None
-        for s, end in longest.items():
+        original: list[str] | None = None
+        for s, title_phrase in longest.items():
+            end = s + len(title_phrase.tokens)
             if _another_ministry(lowered[end : end + 3]):
                 continue
+            if fold(title_phrase.text) in _MINISTER_TITLES and end not in named_at:
+                # "Bộ trưởng Tô Lâm", "Minister Nguyen Kim Son": a minister named, not ours.
+                original = original or _SYLLABLE.findall(text)
+                if _named(original, end):
+                    continue
             # "Bộ trưởng Y tế Lào", "Thủ tướng Chính phủ nước CHDCND Lào": another country's
             # leader, when its name follows within a few syllables and before any action.
             after = next((i for i in range(end, end + FOREIGN_WINDOW) if i in foreign_at), None)
@@ -354,8 +378,12 @@ class Classifier:
                 foreign = foreign or " ".join(lowered[s : foreign_at[after]])
                 continue
             people.append((s, end))
+            if title_phrase.owner == "ministry" or end in named_at:
+                ours.append((s, end))  # "Bộ trưởng Bộ Y tế", or a title before a leader's name
         if not people:
             return False, foreign
+        if ours and _actor(field_name, text, lowered, ours, hits):
+            return True, foreign
         first_person_end = min(end for _s, end in people)
         if field_name == "lead":
             return bool(actions), foreign
@@ -365,6 +393,57 @@ class Classifier:
             before = len(syllables(text.split(":", 1)[0]))
             return any(start < before for start, _e in people), foreign
         return False, foreign
+
+
+# Generic titles of a minister: followed by a name that is not a catalog leader's, the
+# minister is another one ("Bộ trưởng Tô Lâm").
+_MINISTER_TITLES = frozenset({"bo truong", "thu truong", "minister", "deputy minister"})
+# Words before a leader that leave them the actor ("bà Đào Hồng Lan", "Acting Minister").
+_BEFORE_ACTOR = frozenset(
+    {"ong", "ba", "gs", "pgs", "ts", "bs", "ths", "quyen", "acting", "mr", "ms", "dr", "the"}
+)
+# Right after the leader: the act is done to them, by someone else ("được bổ nhiệm", "bị").
+_PASSIVE = frozenset({"duoc", "bi", "was", "is", "has", "been"})
+_CLAUSE = re.compile(r"[,;:]|\s[-–—]\s|^")
+ACTOR_WINDOW = 30  # syllables of the lead's start where its actor is looked for
+
+
+def _named(original: list[str], at: int) -> bool:
+    """Whether a personal name (two capitalised syllables) starts at `at`."""
+    following = original[at : at + 2]
+    return len(following) == 2 and all(w[:1].isupper() for w in following)
+
+
+def _actor(
+    field_name: str,
+    text: str,
+    lowered: list[str],
+    ours: list[tuple[int, int]],
+    hits: list[tuple[int, _Phrase]],
+) -> bool:
+    """Whether the ministry's leader is the actor of the headline or of the lead: named (or
+    titled) at the start of the headline or of one of its parts ("Hà Nội: Thứ trưởng …"), or
+    at the start of a clause of the lead's first sentence ("Ngày 29/11, Bộ trưởng Bộ Y tế ban
+    hành …"), and not followed by a passive ("được điều động", "bị khởi tố"). Not when the
+    headline or that sentence says the act is someone else's: an appointment, a trial
+    (the catalog's `not_actor` words)."""
+    head = text.split(". ", 1)[0] if field_name == "lead" else text
+    limit = min(len(syllables(head)), ACTOR_WINDOW if field_name == "lead" else len(lowered))
+    if any(p.kind == "rule-not-actor" and s < limit for s, p in hits):
+        return False
+    starts = {len(syllables(head[: m.end()])) for m in _CLAUSE.finditer(head)}
+    ends = dict(ours)
+    for start, end in ours:
+        while end in ends and ends[end] > end:  # "Thứ trưởng Bộ Y tế" then the name
+            end = ends[end]
+        if start >= limit or fold(" ".join(lowered[end : end + 1])) in _PASSIVE:
+            continue
+        at = start
+        while at > 0 and at not in starts and fold(lowered[at - 1]) in _BEFORE_ACTOR:
+            at -= 1
+        if at in starts:
+            return True
+    return False
 
 
 def _rule_window(field_name: str, lowered: list[str]) -> int:
