@@ -26,13 +26,15 @@ from datetime import date
 
 from digests.text import fold, same_tone_style, syllables
 from digests.topics.catalog import Catalog, Leader
+from digests.topics.model import TopicModel, features, load_model
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 10
+RULES_VERSION = 11
 THRESHOLD = 4.0
+PARTIAL = 1.5  # a rule score from here up to THRESHOLD is partial evidence, a model feature
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
 LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
@@ -55,6 +57,8 @@ class Classification:
     topics: list[str]
     leaders: list[str]
     explain: dict[str, list[Evidence]] = field(default_factory=dict)
+    # Topics the rules saw some evidence for without reaching the threshold (for the model).
+    partial: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +145,14 @@ def _phrase(text: str, owner: str, kind: str, folded: bool) -> _Phrase:
 
 
 class Classifier:
-    """Compiled once per catalog; `classify` is pure and fast."""
+    """Compiled once per catalog; `classify` is pure and fast. With a `model` (the learned
+    part, `digests.topics.model`), topics other than leadership are decided by the rules and
+    the model together: a topic the model is sure of, or one the rules found and the model
+    does not rule out; a topic given by the article's section always stays."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, model: TopicModel | None = None) -> None:
         self.catalog = catalog
+        self.model = model
         self._leaders: dict[str, Leader] = {x.name: x for x in catalog.leaders}
         self._indexes = {folded: self._build(folded) for folded in (False, True)}
 
@@ -200,13 +208,7 @@ class Classifier:
         # No diacritics anywhere (typed without them): compare folded.
         folded = not any(_HAS_DIACRITIC.search(t) for t in (title, summary, body))
         index = self._indexes[folded]
-        paragraphs = [p for p in body.split("\n") if p.strip()]
-        if summary.strip():
-            lead, rest = summary, body
-            if paragraphs and paragraphs[0].strip() == summary.strip():
-                rest = "\n".join(paragraphs[1:])
-        else:
-            lead, rest = (paragraphs[0], "\n".join(paragraphs[1:])) if paragraphs else ("", "")
+        lead, rest = lead_and_rest(summary, body)
 
         scores: dict[str, float] = {}
         body_scores: dict[str, float] = {}
@@ -296,6 +298,10 @@ class Classifier:
                 )
 
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
+        partial = [t for t, score in scores.items() if PARTIAL <= score < THRESHOLD]
+        if self.model is not None:
+            found = features(title, lead, rest, topics, partial)
+            topics = self._with_model(topics, section_topic, evidence, found)
         order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
         leaders = [x for x in leaders if x not in former]
         leaders.sort(key=lambda name: order.get(name, 0))
@@ -303,7 +309,33 @@ class Classifier:
             topics=topics,
             leaders=leaders,
             explain={t: evidence.get(t, []) for t in topics},
+            partial=sorted(partial),
         )
+
+    def _with_model(
+        self,
+        topics: list[str],
+        section_topic: str | None,
+        evidence: dict[str, list[Evidence]],
+        found: set[str],
+    ) -> list[str]:
+        """The rules' topics, decided again with the model (leadership and the section's topic
+        are the rules' alone); the model's topics explained by their strongest features."""
+        assert self.model is not None
+        # Leadership, the section's topic, and a topic the model was not trained for (one
+        # added to the catalog since) are the rules' alone.
+        learned = set(self.model.topics)
+        decided = {t for t in topics if t in (LEADERSHIP, section_topic) or t not in learned}
+        for prediction in self.model.predict(found, set(topics), explain=True):
+            if prediction.topic in decided or prediction.topic == LEADERSHIP:
+                continue
+            decided.add(prediction.topic)
+            if prediction.topic not in topics:
+                words = ", ".join(f for f, _w in prediction.strongest)
+                evidence.setdefault(prediction.topic, []).append(
+                    Evidence(words, "model", round(prediction.probability, 3))
+                )
+        return [t.slug for t in self.catalog.topics if t.slug in decided]
 
     def _current(
         self,
@@ -446,6 +478,16 @@ def _actor(
     return False
 
 
+def lead_and_rest(summary: str, body: str) -> tuple[str, str]:
+    """The lead (the summary, or the body's first paragraph) and the rest of the body."""
+    paragraphs = [p for p in body.split("\n") if p.strip()]
+    if summary.strip():
+        if paragraphs and paragraphs[0].strip() == summary.strip():
+            return summary, "\n".join(paragraphs[1:])
+        return summary, body
+    return (paragraphs[0], "\n".join(paragraphs[1:])) if paragraphs else ("", "")
+
+
 def _rule_window(field_name: str, lowered: list[str]) -> int:
     """How many syllables of the field the leadership rule reads: all of a title, the start
     of a lead."""
@@ -526,12 +568,19 @@ def _published(value: object) -> date | None:
         ) from None
 
 
+def shipped_classifier(catalog: Catalog) -> tuple[Classifier, str]:
+    """The rules of `catalog` with the shipped model, and the version of the two together
+    (stored labels made with another are stale)."""
+    model, checksum = load_model()
+    return Classifier(catalog, model), f"r{RULES_VERSION}-m{checksum}"
+
+
 def classify_jsonl(
     lines: Iterable[str], catalog: Catalog | Classifier, explain: bool = False
 ) -> Iterator[str]:
     """The `mohbot classify` contract: one JSON object in (`title`, `summary`, `body`,
     `section`, optional `published`), one out (`topics`, `leaders`), in the same order."""
-    classifier = catalog if isinstance(catalog, Classifier) else Classifier(catalog)
+    classifier = catalog if isinstance(catalog, Classifier) else shipped_classifier(catalog)[0]
     for line in lines:
         if not line.strip():
             continue

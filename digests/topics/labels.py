@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
-from digests.topics.classifier import RULES_VERSION, Classifier
+from digests.topics.classifier import shipped_classifier
 
 
 def labels_for(catalog: Catalog) -> ArticleLabels:
-    classifier = Classifier(catalog)
+    classifier, version = shipped_classifier(catalog)
     slug_of = {leader.name: leader.slug for leader in catalog.leaders}
 
     def label(
@@ -25,7 +25,7 @@ def labels_for(catalog: Catalog) -> ArticleLabels:
         result = classifier.classify(title, summary, body, section, published)
         return result.topics, [slug_of.get(name, name) for name in result.leaders]
 
-    return ArticleLabels(labeler=label, fingerprint=f"{catalog.fingerprint}/r{RULES_VERSION}")
+    return ArticleLabels(labeler=label, fingerprint=f"{catalog.fingerprint}/{version}")
 
 
 def catalog_labels(path: Path) -> ArticleLabels:
