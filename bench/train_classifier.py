@@ -48,6 +48,7 @@ class Example:
     topics: frozenset[str]
     rules: frozenset[str]
     outlet: str
+    english: bool
 
 
 def development_examples() -> list[Example]:
@@ -75,6 +76,7 @@ def development_examples() -> list[Example]:
                 topics=frozenset(item["topics"]),
                 rules=frozenset(found),
                 outlet=outlet_key(item["outlet"]),
+                english=item["language"] == "en",
             )
         )
     return examples
@@ -176,13 +178,16 @@ def report(
     probabilities: list[dict[str, float]],
     chosen: dict[str, tuple[float, float]],
 ) -> None:
-    counts = {"rules": [0, 0, 0], "rules and model": [0, 0, 0]}
+    counts = {name: [0, 0, 0] for name in ("rules", "rules and model", "English, rules and model")}
     for example, p in zip(examples, probabilities, strict=True):
         combined = {t for t in example.rules if t == LEADERSHIP}
         for slug, (low, high) in chosen.items():
             if p[slug] >= high or (slug in example.rules and p[slug] >= low):
                 combined.add(slug)
-        for name, given in (("rules", set(example.rules)), ("rules and model", combined)):
+        parts = [("rules", set(example.rules)), ("rules and model", combined)]
+        if example.english:
+            parts.append(("English, rules and model", combined))
+        for name, given in parts:
             c = counts[name]
             c[0] += len(given & example.topics)
             c[1] += len(given - example.topics)

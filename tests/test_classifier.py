@@ -583,3 +583,30 @@ def test_a_leader_who_is_not_the_actor_or_not_ours_is_not_leadership(
     title: str, summary: str
 ) -> None:
     assert "leadership" not in C.classify(title, summary, published=date(2026, 3, 1)).topics
+
+
+def test_the_ministrys_leader_acting_in_the_bodys_first_lines_is_leadership() -> None:
+    body = (
+        "Hội nghị do Hội Đột quỵ tổ chức.\n"
+        "Phát biểu tại buổi lễ, GS.TS Trần Văn Thuấn, Thứ trưởng Bộ Y tế cho biết, đột quỵ là "
+        "một trong những nguyên nhân hàng đầu gây tử vong."
+    )
+    result = C.classify("Ứng dụng trí tuệ nhân tạo trong điều trị đột quỵ", "", body)
+    assert "leadership" in result.topics
+    # Someone else's leader in the body does not count there.
+    other = body.replace("GS.TS Trần Văn Thuấn, Thứ trưởng Bộ Y tế", "Phó Thủ tướng Lê Thành Long")
+    assert "leadership" not in C.classify("Ứng dụng trí tuệ nhân tạo", "", other).topics
+
+
+def test_a_top_leader_mentioned_in_the_lead_but_not_acting_is_not_leadership() -> None:
+    mentioned = C.classify(
+        "Bộ Y tế dự kiến chia 5 đợt tăng giá dịch vụ",
+        "Theo chỉ đạo của Thủ tướng Chính phủ về việc giảm áp lực tăng giá, Bộ Y tế dự kiến "
+        "chia nhỏ việc tăng giá dịch vụ y tế thành 5 đợt.",
+    )
+    assert "leadership" not in mentioned.topics
+    acting = C.classify(
+        "Bảo đảm thuốc cho người bệnh",
+        "Chiều 24/2, Thủ tướng Phạm Minh Chính làm việc với các bệnh viện về cung ứng thuốc.",
+    )
+    assert "leadership" in acting.topics

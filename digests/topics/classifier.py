@@ -38,6 +38,7 @@ PARTIAL = 1.5  # a rule score from here up to THRESHOLD is partial evidence, a m
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
 LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
+BODY_WINDOW = 60  # and of the body after it (only the ministry's own leaders count there)
 FOREIGN_WINDOW = 4  # syllables after a title where a country's name makes it foreign
 LEADERSHIP = "leadership"
 # Characters of each field that are read: enough for any real article (the body's score is
@@ -279,6 +280,12 @@ class Classifier:
                 if foreign and topic:
                     scores[topic] = scores.get(topic, 0.0) + strong_w
                     evidence.setdefault(topic, []).append(Evidence(foreign, field_name, strong_w))
+            elif not leadership_hits and not not_actor_title:
+                # The body's first lines: the ministry's own leader (by name or by a title only
+                # they hold) and an action ("Phát biểu tại buổi lễ, Thứ trưởng … cho biết").
+                ours, _foreign = self._leadership(field_name, text, lowered, hits)
+                if ours:
+                    leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
 
         for topic, score in body_scores.items():
             scores[topic] = scores.get(topic, 0.0) + min(BODY_CAP, score)
@@ -414,11 +421,19 @@ class Classifier:
                 ours.append((s, end))  # "Bộ trưởng Bộ Y tế", or a title before a leader's name
         if not people:
             return False, foreign
+        if field_name == "body":
+            return bool(ours) and bool(actions), None
         if ours and _actor(field_name, text, lowered, ours, hits):
             return True, foreign
         first_person_end = min(end for _s, end in people)
         if field_name == "lead":
-            return bool(actions), foreign
+            if ours:
+                return bool(actions), foreign
+            # Another leader (the Prime Minister, the General Secretary) in the lead counts as
+            # the health sector's leadership only as the actor of what it reports, not when
+            # mentioned ("theo chỉ đạo của Thủ tướng", "raised by General Secretary To Lam").
+            actors = [p for p in people if _actor(field_name, text, lowered, [p], hits)]
+            return any(a >= end for a in actions for _s, end in actors), foreign
         if any(a >= first_person_end for a in actions):
             return True, foreign
         if ":" in text:
@@ -491,6 +506,8 @@ def lead_and_rest(summary: str, body: str) -> tuple[str, str]:
 def _rule_window(field_name: str, lowered: list[str]) -> int:
     """How many syllables of the field the leadership rule reads: all of a title, the start
     of a lead."""
+    if field_name == "body":
+        return BODY_WINDOW
     return LEAD_WINDOW if field_name == "lead" else len(lowered)
 
 
