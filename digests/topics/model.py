@@ -11,6 +11,7 @@ threshold chosen by cross-validation. Nothing heavy is imported and nothing is d
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 import re
@@ -32,6 +33,10 @@ TITLE_CHARS = 300
 LEAD_CHARS = 1_000
 BODY_CHARS = 600
 _SYLLABLE = re.compile(r"[^\W\d_]+", re.UNICODE)
+SCALE = 10_000  # weights have 4 decimals
+FIELD_BITS = 64
+FIELD_MASK = (1 << FIELD_BITS) - 1
+OFFSET = 1 << 40  # keeps every packed field positive (|weight| * SCALE < 2**40)
 
 
 def _words(text: str, limit: int) -> list[str]:
@@ -53,12 +58,13 @@ def features(
     those they saw some evidence for ("p:")."""
     head = _words(title, TITLE_CHARS)
     text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
-    found = {f"t:{w}" for w in head}
-    found.update(f"t:{a}_{b}" for a, b in pairwise(head))
-    found.update(text)
-    found.update(f"{a}_{b}" for a, b in pairwise(text))
-    found.update(f"r:{t}" for t in rule_topics)
-    found.update(f"p:{t}" for t in partial_topics)
+    pairs = list(map("_".join, pairwise(text)))  # the headline's pairs come first
+    found = set(text)
+    found.update(pairs)
+    found.update(map("t:".__add__, head))
+    found.update(map("t:".__add__, pairs[: max(0, len(head) - 1)]))
+    found.update(map("r:".__add__, rule_topics))
+    found.update(map("p:".__add__, partial_topics))
     return found
 
 
@@ -84,19 +90,34 @@ class TopicModel:
         # it, `rule_threshold` (lower: the model only has to not rule it out).
         self.thresholds = tuple(float(t["threshold"]) for t in topics)
         self.rule_thresholds = tuple(float(t["rule_threshold"]) for t in topics)
-        # feature -> [(topic index, weight)]: one lookup per feature of an article.
-        self.weights: dict[str, list[tuple[int, float]]] = {}
+        # Weights are stored with 4 decimals: as integers (ten-thousandths) they add exactly,
+        # in any order. Each feature's weights for all topics are packed into one integer, a
+        # field of FIELD_BITS per topic (offset to stay positive), so that an article's scores
+        # are one sum of the packed integers of its features, done in C, then unpacked.
+        count = len(topics)
+        self.rows: dict[str, tuple[float, ...]] = {}
         for index, topic in enumerate(topics):
             for feature, weight in topic["weights"].items():
-                self.weights.setdefault(feature, []).append((index, float(weight)))
+                row = self.rows.setdefault(str(feature), (0.0,) * count)
+                self.rows[str(feature)] = (*row[:index], float(weight), *row[index + 1 :])
+        self._packed = {
+            feature: sum((round(w * SCALE) + OFFSET) << (FIELD_BITS * i) for i, w in enumerate(row))
+            for feature, row in self.rows.items()
+        }
+        self.vocabulary = frozenset(self.rows)
+        # A probability threshold p as a score threshold: log(p / (1 - p)); none above 1.
+        self._bars = tuple(_logit(t) for t in self.thresholds)
+        self._rule_bars = tuple(_logit(t) for t in self.rule_thresholds)
 
     def _scores(self, found: set[str]) -> tuple[list[float], list[str]]:
-        scores = list(self.bias)
-        weights = self.weights
-        present = [f for f in found if f in weights]
-        for feature in present:
-            for index, weight in weights[feature]:
-                scores[index] += weight
+        """Per topic, the score; and the features of the article that carry weights."""
+        present = list(self.vocabulary & found)
+        total = sum(map(self._packed.__getitem__, present))
+        offset = OFFSET * len(present)
+        scores = [
+            bias + (((total >> (FIELD_BITS * i)) & FIELD_MASK) - offset) / SCALE
+            for i, bias in enumerate(self.bias)
+        ]
         return scores, present
 
     def probabilities(self, found: set[str]) -> dict[str, float]:
@@ -110,25 +131,26 @@ class TopicModel:
         """The topics whose probability reaches their threshold (the lower one for a topic
         the rules found)."""
         scores, present = self._scores(found)
-        weights = self.weights
         out = []
         for index, score in enumerate(scores):
-            probability = _sigmoid(score)
             topic = self.topics[index]
-            bar = self.rule_thresholds[index] if topic in by_rules else self.thresholds[index]
-            if probability < bar:
+            if score < (self._rule_bars if topic in by_rules else self._bars)[index]:
                 continue
             strongest: tuple[tuple[str, float], ...] = ()
             if explain and topic not in by_rules:  # the rules explain their own topics
-                pushes = [
-                    (feature, weight)
-                    for feature in present
-                    for i, weight in weights[feature]
-                    if i == index and weight > 0
-                ]
-                strongest = tuple(sorted(pushes, key=lambda p: (-p[1], p[0]))[:5])
-            out.append(Prediction(topic, probability, strongest))
+                rows = self.rows
+                pushes = [(-w, f) for f in present if (w := rows[f][index]) > 0]
+                strongest = tuple((f, -w) for w, f in heapq.nsmallest(5, pushes))
+            out.append(Prediction(topic, _sigmoid(score), strongest))
         return out
+
+
+def _logit(probability: float) -> float:
+    if probability >= 1.0:
+        return math.inf
+    if probability <= 0.0:
+        return -math.inf
+    return math.log(probability / (1.0 - probability))
 
 
 def _sigmoid(score: float) -> float:
