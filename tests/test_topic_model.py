@@ -15,7 +15,7 @@ from digests.config import PROJECT_ROOT
 from digests.topics.catalog import load_catalog
 from digests.topics.classifier import LEADERSHIP, Classifier, shipped_classifier
 from digests.topics.labels import labels_for
-from digests.topics.model import MODEL_FILE, TopicModel, features, load_model
+from digests.topics.model import MODEL_FILE, TopicModel, features, known_features, load_model
 
 CATALOG = load_catalog()
 MODEL, CHECKSUM = load_model()
@@ -145,3 +145,11 @@ def test_packed_scores_are_the_exact_sums_of_the_weights() -> None:
         for index, score in enumerate(scores):
             plain = MODEL.bias[index] + math.fsum(MODEL.rows[f][index] for f in present)
             assert score == pytest.approx(plain, abs=1e-9)
+
+
+def test_known_features_are_the_features_the_model_knows() -> None:
+    for item in _development_items()[:80]:
+        args = (item["title"], item.get("lead") or "", item.get("body") or "")
+        rules = ["food-safety", "leadership"]
+        expected = features(*args, rules, ["personnel"]) & MODEL.vocabulary
+        assert known_features(MODEL.vocabulary, *args, rules, ["personnel"]) == expected

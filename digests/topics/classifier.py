@@ -26,7 +26,7 @@ from datetime import date
 
 from digests.text import fold, same_tone_style, syllables
 from digests.topics.catalog import Catalog, Leader
-from digests.topics.model import TopicModel, features, load_model
+from digests.topics.model import TopicModel, known_features, load_model
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
@@ -307,7 +307,7 @@ class Classifier:
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
         partial = [t for t, score in scores.items() if PARTIAL <= score < THRESHOLD]
         if self.model is not None:
-            found = features(title, lead, rest, topics, partial)
+            found = known_features(self.model.vocabulary, title, lead, rest, topics, partial)
             topics = self._with_model(topics, section_topic, evidence, found)
         order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
         leaders = [x for x in leaders if x not in former]
@@ -324,7 +324,7 @@ class Classifier:
         topics: list[str],
         section_topic: str | None,
         evidence: dict[str, list[Evidence]],
-        found: set[str],
+        found: frozenset[str],
     ) -> list[str]:
         """The rules' topics, decided again with the model (leadership and the section's topic
         are the rules' alone); the model's topics explained by their strongest features."""

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 
 from digests.paths import SEEDS_DIR
@@ -68,6 +68,30 @@ def features(
     return found
 
 
+def known_features(
+    vocabulary: frozenset[str],
+    title: str,
+    lead: str,
+    body: str,
+    rule_topics: Iterable[str] = (),
+    partial_topics: Iterable[str] = (),
+) -> frozenset[str]:
+    """`features(…) & vocabulary`, without building the features the model does not know."""
+    head = _words(title, TITLE_CHARS)
+    text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
+    pairs = list(map("_".join, pairwise(text)))
+    return vocabulary.intersection(
+        chain(
+            text,
+            pairs,
+            map("t:".__add__, head),
+            map("t:".__add__, pairs[: max(0, len(head) - 1)]),
+            map("r:".__add__, rule_topics),
+            map("p:".__add__, partial_topics),
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Prediction:
     topic: str
@@ -109,7 +133,7 @@ class TopicModel:
         self._bars = tuple(_logit(t) for t in self.thresholds)
         self._rule_bars = tuple(_logit(t) for t in self.rule_thresholds)
 
-    def _scores(self, found: set[str]) -> tuple[list[float], list[str]]:
+    def _scores(self, found: set[str] | frozenset[str]) -> tuple[list[float], list[str]]:
         """Per topic, the score; and the features of the article that carry weights."""
         present = list(self.vocabulary & found)
         total = sum(map(self._packed.__getitem__, present))
@@ -126,7 +150,7 @@ class TopicModel:
         return {topic: _sigmoid(score) for topic, score in zip(self.topics, scores, strict=True)}
 
     def predict(
-        self, found: set[str], by_rules: set[str], explain: bool = False
+        self, found: set[str] | frozenset[str], by_rules: set[str], explain: bool = False
     ) -> list[Prediction]:
         """The topics whose probability reaches their threshold (the lower one for a topic
         the rules found)."""
