@@ -16,7 +16,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, pairwise
 from pathlib import Path
@@ -46,6 +46,27 @@ def _words(text: str, limit: int) -> list[str]:
     return _SYLLABLE.findall(fold(text))
 
 
+def _candidates(
+    title: str,
+    lead: str,
+    body: str,
+    rule_topics: Iterable[str],
+    partial_topics: Iterable[str],
+) -> Iterator[str]:
+    """Every feature of an article, some more than once."""
+    head = _words(title, TITLE_CHARS)
+    text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
+    pairs = list(map("_".join, pairwise(text)))  # the headline's pairs come first
+    return chain(
+        text,
+        pairs,
+        map("t:".__add__, head),
+        map("t:".__add__, pairs[: max(0, len(head) - 1)]),
+        map("r:".__add__, rule_topics),
+        map("p:".__add__, partial_topics),
+    )
+
+
 def features(
     title: str,
     lead: str,
@@ -56,16 +77,7 @@ def features(
     """The features of an article: headline syllables and pairs ("t:" prefix), syllables and
     pairs of headline, lead and body start together, the topics the rules gave ("r:") and
     those they saw some evidence for ("p:")."""
-    head = _words(title, TITLE_CHARS)
-    text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
-    pairs = list(map("_".join, pairwise(text)))  # the headline's pairs come first
-    found = set(text)
-    found.update(pairs)
-    found.update(map("t:".__add__, head))
-    found.update(map("t:".__add__, pairs[: max(0, len(head) - 1)]))
-    found.update(map("r:".__add__, rule_topics))
-    found.update(map("p:".__add__, partial_topics))
-    return found
+    return set(_candidates(title, lead, body, rule_topics, partial_topics))
 
 
 def known_features(
@@ -77,19 +89,7 @@ def known_features(
     partial_topics: Iterable[str] = (),
 ) -> frozenset[str]:
     """`features(…) & vocabulary`, without building the features the model does not know."""
-    head = _words(title, TITLE_CHARS)
-    text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
-    pairs = list(map("_".join, pairwise(text)))
-    return vocabulary.intersection(
-        chain(
-            text,
-            pairs,
-            map("t:".__add__, head),
-            map("t:".__add__, pairs[: max(0, len(head) - 1)]),
-            map("r:".__add__, rule_topics),
-            map("p:".__add__, partial_topics),
-        )
-    )
+    return vocabulary.intersection(_candidates(title, lead, body, rule_topics, partial_topics))
 
 
 @dataclass(frozen=True, slots=True)
