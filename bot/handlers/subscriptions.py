@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.context import (
@@ -25,7 +25,7 @@ from bot.render import escape
 from digests import subscriptions
 from digests.store.models import SubscriptionKind
 from digests.subscriptions import SubscriptionError
-from digests.topics.catalog import Topic
+from digests.topics.catalog import Leader, Topic
 from digests.topics.resolver import Item, Resolution
 
 
@@ -39,8 +39,12 @@ def topics_keyboard(
 def leaders_keyboard(
     context: BotContext, chosen: tuple[str, ...], language: str
 ) -> InlineKeyboardMarkup:
+    catalog = context.services.catalog
+    # Leaders in office, and a former one only while this chat still follows them.
     options = [
-        (leader.slug, leader_name(leader, language)) for leader in context.services.catalog.leaders
+        (leader.slug, leader_name(leader, language))
+        for leader in catalog.leaders
+        if leader.current or leader.slug in chosen
     ]
     return toggle_keyboard(options, set(chosen), Action.TOGGLE_LEADER)
 
@@ -90,6 +94,13 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
         return
     if not await may_change(update, context, language):
         return
+    if isinstance(known, Leader) and not known.current:
+        current = await chat_view(update, context)
+        if current is None or known.slug not in current.leaders:  # only unfollowing is left
+            await _former_answer(
+                query, services.texts.get(language, "former_leader", name=known.name)
+            )
+            return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     try:
         view, now_on = await call(
@@ -119,6 +130,11 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
     except BadRequest as exc:  # a double tap: the keyboard already shows this state
         if "not modified" not in str(exc).lower():
             raise
+
+
+async def _former_answer(query: CallbackQuery, text: str) -> None:
+    """A button for a leader no longer in office: the plain answer, as an alert."""
+    await query.answer(_plain(text), show_alert=True)
 
 
 def _plain(html_text: str) -> str:
@@ -154,6 +170,13 @@ async def resolve_and_follow(
     if match is None:
         await _suggest(update, context, text, resolution, language, leaders_only, unfollow)
         return False
+    if isinstance(match, Leader) and not match.current and not unfollow:
+        # Following a former leader would bring only old news: say so plainly.
+        if not quiet:
+            await reply(
+                update, context, services.texts.get(language, "former_leader", name=match.name)
+            )
+        return True
     is_topic = isinstance(match, Topic)
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     fn = subscriptions.unfollow if unfollow else subscriptions.follow
@@ -236,6 +259,9 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
         await query.answer(services.texts.get(language, "button_expired"), show_alert=True)
         return
     if not await may_change(update, context, language):
+        return
+    if isinstance(known, Leader) and not known.current:
+        await _former_answer(query, services.texts.get(language, "former_leader", name=known.name))
         return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     try:

@@ -12,7 +12,7 @@ import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, or_, select, text
@@ -34,8 +34,8 @@ from digests.store.models import (
 )
 from digests.text import fold, title_key
 
-# (title, summary, body, section) -> (topic slugs, leader names)
-Labeler = Callable[[str, str, str, str | None], tuple[Sequence[str], Sequence[str]]]
+# (title, summary, body, section, publication date) -> (topic slugs, leader names)
+Labeler = Callable[[str, str, str, str | None, date | None], tuple[Sequence[str], Sequence[str]]]
 # (title, summary) -> the official documents they name
 DocumentFinder = Callable[[str, str], Sequence[DocumentRef]]
 _CHUNK = 500  # values per IN list (three lists per statement)
@@ -210,7 +210,7 @@ def _search_fields(article: Article) -> None:
 def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
     if labels is None:
         return
-    topics, leaders = labels.labeler(article.title, article.summary, article.body, article.section)
+    topics, leaders = _labels_of(article, labels)
     article.topics = [ArticleTopic(topic=t) for t in dict.fromkeys(topics)]
     article.leaders = [ArticleLeader(leader=name) for name in dict.fromkeys(leaders)]
     article.documents = [
@@ -218,6 +218,28 @@ def _set_labels(article: Article, labels: ArticleLabels | None) -> None:
         for row in labels.document_rows(article.id, article.title, article.summary)
     ]
     article.classified_with = labels.fingerprint
+
+
+def _labels_of(
+    article: Article | _NewArticle, labels: ArticleLabels
+) -> tuple[Sequence[str], Sequence[str]]:
+    """Topics and leaders of an article, at its publication date."""
+    return labels.labeler(
+        article.title,
+        article.summary,
+        article.body,
+        article.section,
+        _published_day(article.published_at),
+    )
+
+
+def _published_day(published_at: datetime | None) -> date | None:
+    """The publication date in Vietnam, which decides who was in office."""
+    if published_at is None:
+        return None
+    if published_at.tzinfo is None:
+        published_at = published_at.replace(tzinfo=UTC)
+    return published_at.astimezone(VN_TZ).date()
 
 
 class ArticleRepository:
@@ -381,9 +403,7 @@ class ArticleRepository:
                 )
                 row["classified_with"] = labels.fingerprint if labels else None
                 if labels is not None:
-                    slugs, names = labels.labeler(
-                        article.title, article.summary, article.body, article.section
-                    )
+                    slugs, names = _labels_of(article, labels)
                     topics.extend({"article_id": new_id, "topic": t} for t in dict.fromkeys(slugs))
                     leaders.extend(
                         {"article_id": new_id, "leader": n} for n in dict.fromkeys(names)
@@ -533,9 +553,7 @@ class ArticleRepository:
                 delete(ArticleDocument).where(ArticleDocument.article_id == article.id)
             )
             self.session.expire(article, ["topics", "leaders", "documents"])
-            topics, leaders = labels.labeler(
-                article.title, article.summary, article.body, article.section
-            )
+            topics, leaders = _labels_of(article, labels)
             rows_t = [{"article_id": article.id, "topic": t} for t in dict.fromkeys(topics)]
             rows_l = [{"article_id": article.id, "leader": n} for n in dict.fromkeys(leaders)]
             if rows_t:
