@@ -31,6 +31,7 @@ class Action(StrEnum):
     STOP = "x"
     ADMIN = "a"
     MORE = "m"
+    CHANNEL = "c"  # manage one of my channels (argument: the channel id without its minus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,5 +129,13 @@ def markup_of(part: MessagePart) -> InlineKeyboardMarkup | None:
     if not part.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in part.buttons]
+        [
+            [
+                InlineKeyboardButton(b.text, switch_inline_query=b.data)
+                if b.share
+                else InlineKeyboardButton(b.text, callback_data=b.data)
+                for b in row
+            ]
+            for row in part.buttons
+        ]
     )

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from digests.reading import ArticleView
 
 LEADER_PREFIX = "leader:"
+DOCUMENT_PREFIX = "doc:"
 FORMATS = ("full", "compact")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,6 +36,16 @@ def section_leader(key: str) -> str | None:
     return key[len(LEADER_PREFIX) :] if key.startswith(LEADER_PREFIX) else None
 
 
+def document_section(kind: str) -> str:
+    """The key of the section of a kind of official documents the reader follows."""
+    return DOCUMENT_PREFIX + kind
+
+
+def section_document_kind(key: str) -> str | None:
+    """The document kind a section key names, or None."""
+    return key[len(DOCUMENT_PREFIX) :] if key.startswith(DOCUMENT_PREFIX) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     """What composition needs to know about a subscriber."""
@@ -45,6 +56,8 @@ class Reader:
     topics: frozenset[str]
     leaders: frozenset[str]
     format: str = "full"
+    # Kinds of official documents (`/vanban cong-dien`): a section each, after the leaders.
+    documents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +124,14 @@ def section_keys(
     topics += sorted(reader.topics - set(topics))
     leaders = [x for x in leader_order if x in reader.leaders]
     leaders += sorted(reader.leaders - set(leaders))
-    return topics + [leader_section(x) for x in leaders]
+    kinds = [document_section(k) for k in sorted(reader.documents)]
+    return topics + [leader_section(x) for x in leaders] + kinds
 
 
 def in_section(article: ArticleView, key: str) -> bool:
+    kind = section_document_kind(key)
+    if kind is not None:
+        return any(d.kind == kind for d in article.documents)
     leader = section_leader(key)
     return leader in article.leaders if leader else key in article.topics
 
@@ -160,6 +177,9 @@ def compose(
         for leader in article.leaders:
             if leader in leader_keys:
                 buckets[leader_keys[leader]].append(article)
+        for kind in dict.fromkeys(d.kind for d in article.documents):
+            if kind in reader.documents:
+                buckets[document_section(kind)].append(article)
     shown_in: dict[int, str] = {}
     sections = []
     for key in keys:

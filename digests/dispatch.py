@@ -75,6 +75,7 @@ def reader_of(subscriber: Subscriber) -> Reader:
         topics=frozenset(s.key for s in subs if s.kind is SubscriptionKind.TOPIC),
         leaders=frozenset(s.key for s in subs if s.kind is SubscriptionKind.LEADER),
         format=subscriber.digest_format,
+        documents=frozenset(s.key for s in subs if s.kind is SubscriptionKind.DOCUMENT),
     )
 
 
@@ -213,8 +214,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
         .order_by(Subscriber.next_digest_at, Subscriber.id)
         .limit(limit)
     ).all()
-    topics: dict[int, set[str]] = {}
-    leaders: dict[int, set[str]] = {}
+    keys: dict[SubscriptionKind, dict[int, set[str]]] = {k: {} for k in SubscriptionKind}
     ids = [r.id for r in rows]
     for start in range(0, len(ids), 1000):
         for sid, kind, key in session.execute(
@@ -222,7 +222,9 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
                 Subscription.subscriber_id.in_(ids[start : start + 1000])
             )
         ):
-            (topics if kind is SubscriptionKind.TOPIC else leaders).setdefault(sid, set()).add(key)
+            keys[kind].setdefault(sid, set()).add(key)
+    topics, leaders = keys[SubscriptionKind.TOPIC], keys[SubscriptionKind.LEADER]
+    documents = keys[SubscriptionKind.DOCUMENT]
     return [
         Due(
             id=r.id,
@@ -239,6 +241,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
                 timezone=r.timezone,
                 topics=frozenset(topics.get(r.id, ())),
                 leaders=frozenset(leaders.get(r.id, ())),
+                documents=frozenset(documents.get(r.id, ())),
             ),
         )
         for r in rows
@@ -287,6 +290,7 @@ def _queue_batch(
             key = (
                 reader.topics,
                 reader.leaders,
+                reader.documents,
                 reader.language,
                 reader.timezone,
                 reader.format,

@@ -46,6 +46,11 @@ class SubscriberView:
     next_digest_at: datetime | None
     topics: tuple[str, ...]
     leaders: tuple[str, ...]
+    # Kinds of official documents with a section of their own (`/vanban cong-dien`).
+    documents: tuple[str, ...] = ()
+    # A forum group's topic its messages go to (None: the chat itself, or General).
+    thread_id: int | None = None
+    title: str | None = None
 
 
 def _view(subscriber: Subscriber) -> SubscriberView:
@@ -63,6 +68,9 @@ def _view(subscriber: Subscriber) -> SubscriberView:
         next_digest_at=subscriber.next_digest_at,
         topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
         leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
+        documents=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.DOCUMENT)),
+        thread_id=subscriber.message_thread_id,
+        title=subscriber.title,
     )
 
 
@@ -203,6 +211,11 @@ def set_timezone(room: Newsroom, chat_id: int, zone: str) -> SubscriberView:
     return _change(room, chat_id, _setter("timezone", known, room))[0]
 
 
+def set_thread(room: Newsroom, chat_id: int, thread_id: int | None) -> SubscriberView:
+    """A forum group's messages go to this topic from now on (None: the General topic)."""
+    return _change(room, chat_id, _setter("message_thread_id", thread_id))[0]
+
+
 def set_paused(room: Newsroom, chat_id: int, paused: bool) -> SubscriberView:
     return _change(room, chat_id, _setter("paused", paused, room))[0]
 
@@ -222,6 +235,31 @@ def mark_unreachable(room: Newsroom, chat_id: int, reason: str) -> bool:
     """Telegram said the bot is blocked, the user deactivated or the bot kicked."""
     with session_scope(room.sessions) as session:
         return SubscriberRepository(session).deactivate(chat_id, reason)
+
+
+def mark_reachable(room: Newsroom, chat_id: int) -> bool:
+    """The bot is back in the chat (re-added, or unblocked): a known chat that was inactive
+    is active again with its settings, and its next digest is scheduled. False otherwise."""
+    with session_scope(room.sessions) as session:
+        subscriber = SubscriberRepository(session).get(chat_id)
+        if subscriber is None or subscriber.active:
+            return False
+        subscriber.active, subscriber.inactive_reason = True, None
+        _reschedule(subscriber, room)
+        return True
+
+
+def move_chat(room: Newsroom, old_chat_id: int, new_chat_id: int) -> bool:
+    """A group became a supergroup (a new chat id): it keeps its settings, subscriptions and
+    queued messages. False when the old chat was not registered."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).move(old_chat_id, new_chat_id)
+
+
+def reachable_people(room: Newsroom, user_ids: list[int]) -> list[tuple[int, str]]:
+    """Of these people, those with an active private chat with the bot, and its language."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).reachable_private(user_ids)
 
 
 def active_chat_ids(room: Newsroom) -> list[int]:

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from telegram import Update
 
-from bot.context import AnyApplication, BotContext, call, language_of, reply, send_text
+from bot.context import (
+    AnyApplication,
+    BotContext,
+    call,
+    language_of,
+    reply,
+    send_text,
+    topic_of,
+)
 from bot.handlers.errors import answer_for
 from bot.names import topic_name
 from bot.render import local_time
@@ -59,6 +67,7 @@ class AdminRequest:
 
     chat_id: int
     language: str
+    thread: int | None = None  # the forum topic the command came from
 
 
 async def ingest(update: Update, context: BotContext) -> None:
@@ -81,7 +90,12 @@ async def ingest(update: Update, context: BotContext) -> None:
     except BaseException:
         services.admin_work.discard(INGEST)
         raise
-    queue.run_once(ingest_job, 0, data=AdminRequest(chat.id, language), name=f"admin-{INGEST}")
+    queue.run_once(
+        ingest_job,
+        0,
+        data=AdminRequest(chat.id, language, topic_of(update)),
+        name=f"admin-{INGEST}",
+    )
 
 
 async def ingest_job(context: BotContext) -> None:
@@ -94,12 +108,12 @@ async def ingest_job(context: BotContext) -> None:
         except Exception as exc:  # a broken sources file says why; a fault, an apology
             key, params = answer_for(exc)
             text = services.texts.get(request.language, key, **params)
-            await send_text(context.bot, request.chat_id, text)
+            await send_text(context.bot, request.chat_id, text, thread=request.thread)
             if not isinstance(exc, MohbotError):
                 raise  # a bug or a fault: logged with its traceback by the error handler
             return
         text = ingest_report(services.texts, request.language, reports)
-        await send_text(context.bot, request.chat_id, text)
+        await send_text(context.bot, request.chat_id, text, thread=request.thread)
     finally:
         services.admin_work.discard(INGEST)
 

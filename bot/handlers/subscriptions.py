@@ -6,16 +6,25 @@ from __future__ import annotations
 import html
 import re
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
+from bot.context import (
+    BotContext,
+    argument_text,
+    call,
+    chat_view,
+    language_of,
+    may_change,
+    reply,
+    target_id,
+)
 from bot.keyboards import Action, CallbackData, button, toggle_keyboard
 from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
 from digests import subscriptions
 from digests.store.models import SubscriptionKind
-from digests.topics.catalog import Topic
+from digests.topics.catalog import Leader, Topic
 from digests.topics.resolver import Item, Resolution
 
 
@@ -29,8 +38,12 @@ def topics_keyboard(
 def leaders_keyboard(
     context: BotContext, chosen: tuple[str, ...], language: str
 ) -> InlineKeyboardMarkup:
+    catalog = context.services.catalog
+    # Leaders in office, and a former one only while this chat still follows them.
     options = [
-        (leader.slug, leader_name(leader, language)) for leader in context.services.catalog.leaders
+        (leader.slug, leader_name(leader, language))
+        for leader in catalog.leaders
+        if leader.current or leader.slug in chosen
     ]
     return toggle_keyboard(options, set(chosen), Action.TOGGLE_LEADER)
 
@@ -80,9 +93,22 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
         return
     if not await may_change(update, context, language):
         return
+    if isinstance(known, Leader) and not known.current:
+        current = await chat_view(update, context)
+        if current is None or known.slug not in current.leaders:  # only unfollowing is left
+            await _former_answer(
+                query, services.texts.get(language, "former_leader", name=known.name)
+            )
+            return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     # SubscriptionError (e.g. not registered): the error handler answers with its text.
-    view, now_on = await call(subscriptions.toggle, services.newsroom, chat.id, kind, data.argument)
+    view, now_on = await call(
+        subscriptions.toggle,
+        services.newsroom,
+        await target_id(update, context) or chat.id,
+        kind,
+        data.argument,
+    )
     markup = (
         topics_keyboard(context, view.topics, language)
         if is_topic
@@ -100,6 +126,11 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
     except BadRequest as exc:  # a double tap: the keyboard already shows this state
         if "not modified" not in str(exc).lower():
             raise
+
+
+async def _former_answer(query: CallbackQuery, text: str) -> None:
+    """A button for a leader no longer in office: the plain answer, as an alert."""
+    await query.answer(_plain(text), show_alert=True)
 
 
 def _plain(html_text: str) -> str:
@@ -135,10 +166,18 @@ async def resolve_and_follow(
     if match is None:
         await _suggest(update, context, text, resolution, language, leaders_only, unfollow)
         return False
+    if isinstance(match, Leader) and not match.current and not unfollow:
+        # Following a former leader would bring only old news: say so plainly.
+        if not quiet:
+            await reply(
+                update, context, services.texts.get(language, "former_leader", name=match.name)
+            )
+        return True
     is_topic = isinstance(match, Topic)
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     fn = subscriptions.unfollow if unfollow else subscriptions.follow
-    _view, changed = await call(fn, services.newsroom, chat.id, kind, match.slug)
+    chat_id = await target_id(update, context) or chat.id
+    _view, changed = await call(fn, services.newsroom, chat_id, kind, match.slug)
     if isinstance(match, Topic):
         name = topic_name(match, language)
         key = (
@@ -217,10 +256,17 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
         return
     if not await may_change(update, context, language):
         return
+    if isinstance(known, Leader) and not known.current:
+        await _former_answer(query, services.texts.get(language, "former_leader", name=known.name))
+        return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     # SubscriptionError (e.g. not registered): the error handler answers with its text.
     _view, changed = await call(
-        subscriptions.follow, services.newsroom, chat.id, kind, data.argument
+        subscriptions.follow,
+        services.newsroom,
+        await target_id(update, context) or chat.id,
+        kind,
+        data.argument,
     )
     if isinstance(known, Topic):
         key = "subscribed" if changed else "already_subscribed"
