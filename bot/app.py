@@ -25,7 +25,16 @@ from telegram.ext import (
 )
 
 from bot.context import AnyApplication, BotContext, BotServices, install_services, services_of
-from bot.handlers import admin, broadcast, errors, reading, settings, start, subscriptions
+from bot.handlers import (
+    admin,
+    alerts,
+    broadcast,
+    errors,
+    reading,
+    settings,
+    start,
+    subscriptions,
+)
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.limiter import GateRateLimiter
@@ -69,6 +78,11 @@ COMMANDS: dict[str, Handler] = {
     "stats": admin.show_stats,
     "sources": admin.sources,
     "format": settings.set_format,
+    "alert": alerts.add_alert,
+    "alerts": alerts.list_alerts,
+    "urgent": alerts.urgent,
+    "quiet": alerts.quiet,
+    "weekly": alerts.weekly,
 }
 
 BUTTONS: dict[Action, ButtonHandler] = {
@@ -79,6 +93,8 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.STOP: settings.on_stop,
     Action.ADMIN: broadcast.on_admin_button,
     Action.MORE: reading.on_more,
+    Action.FREQUENCY: alerts.on_frequency,
+    Action.REMOVE_ALERT: alerts.on_remove_alert,
 }
 
 

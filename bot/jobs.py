@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
-from bot.render import html_to_plain, render_digest
+from bot.render import html_to_plain, render_alert, render_digest
 from bot.sender import TelegramSender, delivery_bot
 from bot.ticks import Ticks
+from digests.alerts import AlertRenderer
 from digests.compose import Digest, DigestSection, section_leader
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
@@ -76,6 +77,12 @@ class DigestRenderer:
         return "\n\n".join(html_to_plain(part.text) for part in self(digest))
 
 
+def alert_renderer(services: BotServices) -> AlertRenderer:
+    """The function that turns items sent at once into message parts."""
+    texts = services.texts
+    return lambda message: render_alert(message, texts)
+
+
 def digest_renderer(services: BotServices) -> DigestRenderer:
     """The function the dispatcher uses to turn a digest into message parts."""
     return DigestRenderer(services)
@@ -123,6 +130,7 @@ def schedule(application: AnyApplication, intervals: JobIntervals) -> None:
     ticks = Ticks(
         services,
         render=digest_renderer(services),
+        render_alert=alert_renderer(services),
         keep_going=lambda: application.running,
         poll_every=intervals.poll,
         dispatch_every=intervals.dispatch,

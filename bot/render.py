@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.texts import Html, Texts
+from digests.alerts import AlertMessage
 from digests.compose import Digest, DigestSection, section_leader
 from digests.ingest.bounds import safe_link
 from digests.messages import Button, MessagePart
@@ -269,6 +270,25 @@ def render_digest(
     if buttons:
         parts[-1] = MessagePart(parts[-1].text, tuple(buttons))
     return parts
+
+
+def render_alert(
+    message: AlertMessage, texts: Texts, limit: int = TELEGRAM_LIMIT
+) -> list[MessagePart]:
+    """Items sent at once: a short header (🚨 when one is urgent), then each item as in a
+    digest, with the keyword alert that found it."""
+    language, zone = message.language, message.timezone
+    header = texts.get(language, "alert_header_urgent" if message.urgent else "alert_header")
+    undated = texts.get(language, "undated")
+    blocks = []
+    for entry in message.entries:
+        block = article_block(entry.article, zone, undated)
+        if entry.urgent:
+            block = "🚨 " + block
+        if entry.keyword:
+            block += "\n  " + texts.get(language, "alert_keyword", query=entry.keyword)
+        blocks.append(block)
+    return [MessagePart(text) for text in pack(header, [Section(None, blocks)], str, limit)]
 
 
 def html_to_plain(text: str) -> str:

@@ -23,11 +23,13 @@ from digests.messages import MessagePart
 from digests.reading import ArticleView, article_view
 from digests.schedule import local_day, next_occurrence
 from digests.services import Newsroom
+from digests.store.alerts import AlertRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
     Article,
     DeliveryKind,
+    Frequency,
     Subscriber,
     Subscription,
     SubscriptionKind,
@@ -219,7 +221,9 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
     for start in range(0, len(ids), 1000):
         for sid, kind, key in session.execute(
             select(Subscription.subscriber_id, Subscription.kind, Subscription.key).where(
-                Subscription.subscriber_id.in_(ids[start : start + 1000])
+                Subscription.subscriber_id.in_(ids[start : start + 1000]),
+                # Immediate and weekly subscriptions have their own messages.
+                Subscription.frequency == Frequency.DAILY,
             )
         ):
             (topics if kind is SubscriptionKind.TOPIC else leaders).setdefault(sid, set()).add(key)
@@ -266,6 +270,8 @@ def _queue_batch(
         days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
         ledger = DeliveryRepository(session)
         already = ledger.digests_on(days)
+        # What readers get (or got) at once is not in their digest again.
+        sent_at_once = AlertRepository(session).items_of([s.id for s in due], since)
         deliveries: list[NewDelivery] = []
         schedule: list[dict[str, object]] = []
         for subscriber in due:
@@ -283,6 +289,7 @@ def _queue_batch(
             update["last_digest_date"], update["last_digest_at"] = day, now
             reader = subscriber.reader
             window = window_start(subscriber, now)
+            skip = frozenset(sent_at_once.get(subscriber.id, ()))
             # Everything the digest depends on, the chat excepted.
             key = (
                 reader.topics,
@@ -292,11 +299,13 @@ def _queue_batch(
                 reader.format,
                 window,
                 day,
+                skip,
             )
             if key not in rendered:
                 if len(rendered) >= RENDERED_KEPT:  # bounded: windows may all differ
                     del rendered[next(iter(rendered))]
-                digest = compose_for(reader, window, articles, now, layout, stories)
+                mine = [a for a in articles if a.id not in skip] if skip else articles
+                digest = compose_for(reader, window, mine, now, layout, stories)
                 parts = render(digest) if digest else []
                 rendered[key] = (digest, parts)
             digest, parts = rendered[key]

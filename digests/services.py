@@ -17,6 +17,7 @@ from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
 from digests.topics.catalog import Catalog, load_catalog
 from digests.topics.labels import labels_for
+from digests.topics.urgency import load_urgency
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class Newsroom:
         labels = None
         if catalog is not None:
             labels = labels_for(catalog)
+            urgent_file = settings.topics_file.parent / "urgent.toml"
+            if urgent_file.exists():
+                labels.urgency = load_urgency(urgent_file)
         return cls(
             settings=settings,
             engine=engine,

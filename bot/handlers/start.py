@@ -59,7 +59,7 @@ async def start(update: Update, context: BotContext) -> None:
         text = texts.get(
             language, "welcome_back", topics=", ".join(names) or texts.get(language, "none")
         )
-    await reply(update, context, text, topics_keyboard(context, view.topics, language))
+    await reply(update, context, text, topics_keyboard(context, view, language))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -70,5 +70,13 @@ async def help_command(update: Update, context: BotContext) -> None:
     )
     max_age = f"{context.services.newsroom.settings.digest_max_age:g}"
     await reply(
-        update, context, context.services.texts.get(language, "help", time=at, max_age=max_age)
+        update,
+        context,
+        context.services.texts.get(
+            language,
+            "help",
+            time=at,
+            max_age=max_age,
+            alert_limit=subscriptions.MAX_KEYWORD_ALERTS,
+        ),
     )

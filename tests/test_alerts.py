@@ -1,0 +1,186 @@
+"""Beyond the daily digest, end to end: the real bot's ticks, the fake Bot API server, a fake
+clock, both databases. Immediate subscriptions come at once and not again in the digest;
+urgent items come at once, wait for the end of quiet hours unless the reader said "always",
+and overtake a fan-out in progress."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from telegram import Bot
+
+from bot.app import build_services
+from bot.jobs import alert_renderer
+from bot.sender import TelegramSender
+from digests import subscriptions
+from digests.alerts import find_alerts, queue_due_alerts, quiet_until
+from digests.clock import FakeClock
+from digests.config import Settings
+from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.services import Newsroom
+from digests.store.alerts import ReaderSettings
+from digests.store.db import session_scope
+from digests.store.models import (
+    Article,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Frequency,
+    SubscriptionKind,
+    UrgentMode,
+)
+from digests.subscriptions import parse_frequency, split_frequency
+from fakebotapi import FakeTelegram
+from tests.bot_harness import running_bot
+from tests.test_bot_digests import SIX_FIFTY_NINE, store
+from tests.test_fanout import TOKEN, fan_out
+
+HANOI_2300 = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)  # 23:00 in Hanoi, 4 March
+URGENT_TITLE = "Công điện số 53/CĐ-BYT về tăng cường phòng, chống dịch sởi"
+
+
+def test_frequency_words() -> None:
+    assert parse_frequency("ngay") is Frequency.IMMEDIATE
+    assert parse_frequency("ngày") is Frequency.DAILY
+    assert parse_frequency("hằng ngày") is Frequency.DAILY
+    assert parse_frequency("hang tuan") is Frequency.WEEKLY
+    assert parse_frequency("Weekly") is Frequency.WEEKLY
+    assert parse_frequency("immediately") is Frequency.IMMEDIATE
+    assert parse_frequency("thuc pham") is None
+    assert split_frequency("an toan thuc pham hằng tuần") == (
+        "an toan thuc pham",
+        Frequency.WEEKLY,
+    )
+    assert split_frequency("food safety now") == ("food safety", Frequency.IMMEDIATE)
+    assert split_frequency("ngay") == ("ngay", None)  # a frequency alone names no topic
+
+
+def test_quiet_hours_across_midnight() -> None:
+    reader = ReaderSettings(1, 1, "vi", "Asia/Ho_Chi_Minh", UrgentMode.ON, time(22, 0), time(6, 0))
+    # 23:00 and 05:59 Hanoi are quiet, until 06:00 Hanoi (23:00 UTC); 06:00 and 21:59 are not.
+    assert quiet_until(HANOI_2300, reader) == datetime(2026, 3, 4, 23, 0, tzinfo=UTC)
+    assert quiet_until(datetime(2026, 3, 4, 22, 59, tzinfo=UTC), reader) is not None
+    assert quiet_until(datetime(2026, 3, 4, 23, 0, tzinfo=UTC), reader) is None
+    assert quiet_until(datetime(2026, 3, 4, 14, 59, tzinfo=UTC), reader) is None
+
+
+async def test_immediate_item_comes_at_once_and_not_again_in_the_digest(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    clock.set(SIX_FIFTY_NINE - timedelta(hours=2))
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(1, language_code="vi")
+        await bot.say(1, "/start")  # leadership, daily
+        (answer,) = await bot.say(1, "/subscribe an toan thuc pham ngay")
+        assert "ngay lập tức" in answer.text
+        (mine,) = await bot.say(1, "/mysubs")
+        assert "An toàn thực phẩm (ngay lập tức)" in mine.text
+        assert "(hằng ngày)" in mine.text
+        count = len(bot.tg.messages_to(1))
+        both = "Bộ trưởng Đào Hồng Lan chỉ đạo xử lý vụ ngộ độc thực phẩm ở Hà Giang"
+        store(newsroom, both, "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban")
+        stored_at = clock.now()
+        (alert,) = (await bot.tg.wait_for_messages(1, count + 1))[count:]
+        assert alert.text.startswith("⚡ Tin mới")
+        assert "ngộ độc thực phẩm ở Hà Giang" in alert.text
+        assert "họp giao ban" not in alert.text  # leadership is daily
+        with session_scope(newsroom.sessions) as session:
+            (row,) = session.scalars(select(Delivery).where(Delivery.kind == DeliveryKind.INSTANT))
+            assert row.created_at - stored_at <= timedelta(minutes=5)
+        # 07:00: the digest has the daily topic's item, not the one already sent.
+        clock.set(SIX_FIFTY_NINE + timedelta(minutes=1))
+        (digest,) = (await bot.tg.wait_for_messages(1, count + 2))[count + 1 :]
+        assert "họp giao ban" in digest.text
+        assert "Hà Giang" not in digest.text
+        await asyncio.sleep(0.6)
+        assert sum("Hà Giang" in m.text for m in bot.tg.messages_to(1)) == 1
+
+
+async def test_urgent_item_waits_for_the_end_of_quiet_hours_unless_always(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    clock.set(HANOI_2300)
+    async with running_bot(settings, newsroom) as bot:
+        for chat in (11, 12, 13):
+            bot.tg.user(chat, language_code="vi")
+            await bot.say(chat, "/start")
+            await bot.say(chat, "/subscribe dich benh")  # daily
+            await bot.say(chat, "/quiet 22:00-06:00")
+        await bot.say(12, "/urgent always")
+        await bot.say(13, "/urgent off")
+        before = {chat: len(bot.tg.messages_to(chat)) for chat in (11, 12, 13)}
+        store(newsroom, URGENT_TITLE, "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban")
+        with session_scope(newsroom.sessions) as session:
+            urgent = {a.title: a.urgent for a in session.scalars(select(Article))}
+        assert urgent == {URGENT_TITLE: True, "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban": False}
+        (at_once,) = (await bot.tg.wait_for_messages(12, before[12] + 1))[before[12] :]
+        assert at_once.text.startswith("🚨 TIN KHẨN") and "Công điện số 53" in at_once.text
+        await asyncio.sleep(0.6)
+        assert len(bot.tg.messages_to(11)) == before[11]  # quiet hours
+        assert len(bot.tg.messages_to(13)) == before[13]  # urgent items off
+        clock.set(datetime(2026, 3, 4, 22, 59, tzinfo=UTC))  # 05:59
+        await asyncio.sleep(0.6)
+        assert len(bot.tg.messages_to(11)) == before[11]
+        clock.set(datetime(2026, 3, 4, 23, 0, tzinfo=UTC))  # 06:00: quiet hours end
+        (morning,) = (await bot.tg.wait_for_messages(11, before[11] + 1))[before[11] :]
+        assert "Công điện số 53" in morning.text
+        # 07:00: the digests; the urgent item only for the reader who turned urgent items off.
+        clock.set(SIX_FIFTY_NINE + timedelta(minutes=1))
+        for chat in (11, 12, 13):
+            await bot.tg.wait_for(
+                lambda c=chat: any("BẢN TIN" in m.text for m in bot.tg.messages_to(c)),
+                what=f"digest to {chat}",
+            )
+        digests = {
+            chat: next(m.text for m in bot.tg.messages_to(chat) if "BẢN TIN" in m.text)
+            for chat in (11, 12, 13)
+        }
+        assert "Công điện số 53" not in digests[11] and "Công điện số 53" not in digests[12]
+        assert "Công điện số 53" in digests[13]
+        for chat in (11, 12):
+            assert sum("Công điện số 53" in m.text for m in bot.tg.messages_to(chat)) == 1
+
+
+@pytest.mark.slow
+async def test_urgent_item_overtakes_a_running_fan_out(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    async with FakeTelegram() as tg:
+        tg.record_requests = False
+        chats = range(50_000, 51_000)
+        fan_out(newsroom, tg, chats, text="Thông báo chung")  # a broadcast to 1,000 readers
+        tg.user(7, language_code="vi")
+        subscriptions.register(newsroom, 7)
+        subscriptions.follow(newsroom, 7, SubscriptionKind.TOPIC, "disease-control")
+        settings = settings.model_copy(
+            update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": tg.base_url}
+        )
+        newsroom.settings = settings
+        render = alert_renderer(build_services(settings, newsroom))
+        bot = Bot(TOKEN, base_url=f"{tg.base_url}/bot")
+        async with bot:
+            engine = DeliveryEngine(
+                newsroom, TelegramSender(bot), worker="t", policy=DeliveryPolicy(rate=100)
+            )
+            sending = asyncio.create_task(engine.run_until_idle())
+            try:
+                await tg.wait_for(lambda: len(tg.sent) >= 100, timeout=30, what="fan-out")
+                store(newsroom, URGENT_TITLE)
+                assert find_alerts(newsroom).items == 1
+                assert queue_due_alerts(newsroom, render) == 1
+                await tg.wait_for(lambda: tg.messages_to(7), timeout=30, what="urgent item")
+                position = next(i for i, s in enumerate(tg.sent) if s.chat_id == 7)
+            finally:
+                await sending
+            await engine.run_until_idle()
+        # It went in the next claim (two seconds of sending), while the fan-out still had
+        # hundreds of readers to go.
+        assert position < 500, position
+        assert len({s.chat_id for s in tg.sent} - {7}) == 1000
+        with session_scope(newsroom.sessions) as session:
+            states = [r.state for r in session.scalars(select(Delivery))]
+        assert states.count(DeliveryState.SENT) == 1001
