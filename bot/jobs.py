@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import leader_name, leader_names, topic_name
-from bot.render import html_to_plain, render_alert, render_digest
+from bot.render import html_to_plain, render_alert, render_digest, render_weekly
 from bot.sender import TelegramSender, delivery_bot
 from bot.ticks import Ticks
 from digests.alerts import AlertRenderer
-from digests.compose import Digest, DigestSection, section_leader
+from digests.charts import ChartsUnavailable, WeeklyChartLabels, render_weekly_png
+from digests.compose import Digest, DigestSection, section_keyword, section_leader
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
 from digests.text import truncate
+from digests.weekly import WeeklyRenderer, WeeklySummary
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ class DigestRenderer:
         self.catalog, self.texts = services.catalog, services.texts
 
     def section_title(self, key: str, language: str) -> str:
+        query = section_keyword(key)
+        if query is not None:
+            return self.texts.get(language, "keyword_section", query=query)
         leader = section_leader(key)
         if leader is not None:
             found = self.catalog.leader(leader)
@@ -81,6 +86,29 @@ def alert_renderer(services: BotServices) -> AlertRenderer:
     """The function that turns items sent at once into message parts."""
     texts = services.texts
     return lambda message: render_alert(message, texts)
+
+
+def weekly_renderer(services: BotServices) -> WeeklyRenderer:
+    """The function that turns a weekly summary into message parts: the chart (when
+    matplotlib is installed) with the counts as its caption, then the lists."""
+    texts, titles = services.texts, DigestRenderer(services)
+
+    def render(summary: WeeklySummary) -> list[MessagePart]:
+        language = summary.language
+        labels = WeeklyChartLabels(
+            title=texts.get(language, "weekly_chart_title"),
+            axis=texts.get(language, "weekly_chart_axis"),
+            topics={slug: titles.section_title(slug, language) for slug, _n in summary.counts},
+        )
+        chart = None
+        if summary.counts:
+            try:
+                chart = render_weekly_png(summary.counts, labels)
+            except ChartsUnavailable:
+                log.warning("no chart in the weekly summary: matplotlib is not installed")
+        return render_weekly(summary, texts, titles.section_title, chart)
+
+    return render
 
 
 def digest_renderer(services: BotServices) -> DigestRenderer:
@@ -131,6 +159,7 @@ def schedule(application: AnyApplication, intervals: JobIntervals) -> None:
         services,
         render=digest_renderer(services),
         render_alert=alert_renderer(services),
+        render_weekly=weekly_renderer(services),
         keep_going=lambda: application.running,
         poll_every=intervals.poll,
         dispatch_every=intervals.dispatch,

@@ -89,3 +89,8 @@ class TelegramSender:
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
         return await self._call(self.bot.copy_message(chat_id, from_chat_id, message_id))
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> int:
+        return await self._call(
+            self.bot.send_photo(chat_id, png, caption=caption, parse_mode=ParseMode.HTML)
+        )

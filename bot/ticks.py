@@ -30,6 +30,7 @@ from digests.ingest.sources_file import SourcesFileError
 from digests.messages import MessagePart
 from digests.store.deliveries import NewDelivery
 from digests.store.models import DeliveryKind, DeliveryPriority
+from digests.weekly import WeeklyRenderer, queue_due_weeklies
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class Ticks:
     render: Renderer
     keep_going: Callable[[], bool]
     render_alert: AlertRenderer
+    render_weekly: WeeklyRenderer
     poll_every: float = 60.0
     dispatch_every: float = 60.0
     deliver_every: float = 2.0
@@ -110,6 +112,7 @@ class Ticks:
         async def dispatch() -> object:
             # Alerts first: a digest leaves out what its reader gets at once.
             await self._alerts()
+            await call(queue_due_weeklies, room, self.render_weekly)
             return await call(queue_due_digests, room, self.render)
 
         await self._guarded(self.dispatch_backoff, "queue digests", dispatch)

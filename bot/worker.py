@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.app import build_services
-from bot.jobs import alert_renderer, digest_renderer
+from bot.jobs import alert_renderer, digest_renderer, weekly_renderer
 from bot.sender import TelegramSender, delivery_bot
 from bot.ticks import Ticks
 from digests.config import Settings
@@ -70,6 +70,7 @@ async def run_worker(
             services,
             render=digest_renderer(services),
             render_alert=alert_renderer(services),
+            render_weekly=weekly_renderer(services),
             keep_going=lambda: not stop.is_set(),
             poll_every=periodic_every,
             dispatch_every=periodic_every,

@@ -38,7 +38,7 @@ from digests.store.models import (
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000  # articles looked at per transaction
+BATCH = 5000  # articles looked at per transaction
 DUE_BATCH = 5000  # items queued per transaction
 ITEMS_PER_MESSAGE = 10
 
@@ -96,6 +96,14 @@ class _Plan:
 
     now: datetime
     rows: dict[tuple[int, int], dict[str, object]] = field(default_factory=dict)
+    # (reader, urgent) -> when its items are due: the same for every item of the batch.
+    due: dict[tuple[int, bool], datetime] = field(default_factory=dict)
+
+    def _due(self, reader: ReaderSettings, urgent: bool) -> datetime:
+        key = (reader.id, urgent)
+        if key not in self.due:
+            self.due[key] = _due_at(self.now, reader, urgent)
+        return self.due[key]
 
     def add(self, reader: ReaderSettings, article: Article, keyword: str | None = None) -> None:
         key = (reader.id, article.id)
@@ -108,7 +116,7 @@ class _Plan:
             "article_id": article.id,
             "urgent": article.urgent,
             "keyword": keyword,
-            "due_at": _due_at(self.now, reader, article.urgent),
+            "due_at": self._due(reader, article.urgent),
             "queued_at": None,
         }
 
@@ -139,37 +147,35 @@ def _by_subscriptions(repo: AlertRepository, news: Sequence[Article], plan: _Pla
 def match_keywords(
     repo: AlertRepository, texts: Sequence[tuple[int, ArticleText]]
 ) -> list[tuple[StoredAlert, int]]:
-    """(alert, article id) for every keyword alert an article matches: the alerts are looked
-    up by the articles' keys (an index), then each candidate is checked in full."""
+    """(alert, article id) for every immediate keyword alert an article matches: the alerts
+    are looked up by the articles' keys (an index), then each candidate query is checked in
+    full, once however many chats share it."""
     keys: set[str] = set()
     for _id, text in texts:
         keys |= text.keys
-    queries: dict[str, KeywordQuery] = {}
-    by_anchor: dict[str, list[tuple[StoredAlert, KeywordQuery]]] = {}
-    for alert in repo.alerts_anchored(keys):
-        query = queries.get(alert.query)
-        if query is None:
-            query = queries[alert.query] = parse_query(alert.query)
-        by_anchor.setdefault(query.anchor, []).append((alert, query))
+    alerts_of: dict[str, list[StoredAlert]] = {}
+    for alert in repo.alerts_anchored(keys, Frequency.IMMEDIATE):
+        alerts_of.setdefault(alert.query, []).append(alert)
+    by_anchor: dict[str, list[KeywordQuery]] = {}
+    for query_text in alerts_of:
+        query = parse_query(query_text)
+        by_anchor.setdefault(query.anchor, []).append(query)
     found: list[tuple[StoredAlert, int]] = []
     for article_id, text in texts:
         for key in text.keys:
-            for alert, query in by_anchor.get(key, ()):
+            for query in by_anchor.get(key, ()):
                 if query.matches(text):
-                    found.append((alert, article_id))
+                    found += [(alert, article_id) for alert in alerts_of[query.canonical]]
     return found
 
 
 def _by_keywords(repo: AlertRepository, news: Sequence[Article], plan: _Plan) -> int:
-    """Record every keyword match; immediate keyword alerts get their items at once."""
+    """Immediate keyword alerts get their items at once (daily and weekly ones are matched
+    when their digest or summary is composed)."""
     found = match_keywords(repo, [(a.id, ArticleText(a.title, a.summary)) for a in news])
-    if not found:
-        return 0
-    repo.add_matches((alert.id, article_id) for alert, article_id in found)
-    immediate = [(a, b) for a, b in found if a.frequency is Frequency.IMMEDIATE]
-    readers = repo.readers(alert.subscriber_id for alert, _ in immediate)
+    readers = repo.readers(alert.subscriber_id for alert, _ in found)
     articles = {a.id: a for a in news}
-    for alert, article_id in immediate:
+    for alert, article_id in found:
         reader = readers.get(alert.subscriber_id)
         if reader is not None:
             plan.add(reader, articles[article_id], keyword=alert.query)

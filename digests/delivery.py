@@ -67,6 +67,10 @@ class Sender(Protocol):
         """Copy a message (formatting, photos) to `chat_id`; returns the new message id."""
         ...
 
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> int:
+        """Send a photo with an HTML caption; returns its message id."""
+        ...
+
 
 @dataclass(slots=True)
 class DeliveryPolicy:
@@ -249,6 +253,8 @@ class DeliveryEngine:
         if row.copy_from_chat_id is not None and row.copy_message_id is not None:
             return await self.sender.copy(row.chat_id, row.copy_from_chat_id, row.copy_message_id)
         part = MessagePart.from_json(row.parts[index])
+        if part.photo:
+            return await self.sender.send_photo(row.chat_id, part.photo_bytes, part.text)
         return await self.sender.send(row.chat_id, part.text, part.buttons)
 
     def _backoff(self, attempts: int) -> timedelta:

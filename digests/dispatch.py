@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digests.compose import Digest, Reader, compose, is_news, newest_first, section_articles
+from digests.keywords import KeywordIndex
 from digests.locks import exclusive
 from digests.messages import MessagePart
 from digests.reading import ArticleView, article_view
@@ -128,6 +129,7 @@ def compose_for(
     now: datetime,
     layout: Layout,
     stories: Mapping[int, tuple[ArticleView, ...]] | None = None,
+    keyword_matches: Mapping[int, Sequence[str]] | None = None,
 ) -> Digest | None:
     """The reader's digest of `articles` (newest first, already only what is news at `now`:
     see `news_at`) first seen after `since`."""
@@ -143,6 +145,7 @@ def compose_for(
         since=since,
         until=now,
         stories=stories if stories is not None else story_groups(mine),
+        keyword_matches=keyword_matches,
     )
 
 
@@ -227,6 +230,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
             )
         ):
             (topics if kind is SubscriptionKind.TOPIC else leaders).setdefault(sid, set()).add(key)
+    keywords = AlertRepository(session).queries_of(ids, Frequency.DAILY)
     return [
         Due(
             id=r.id,
@@ -243,10 +247,25 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
                 timezone=r.timezone,
                 topics=frozenset(topics.get(r.id, ())),
                 leaders=frozenset(leaders.get(r.id, ())),
+                keywords=tuple(keywords.get(r.id, ())),
             ),
         )
         for r in rows
     ]
+
+
+def _keyword_matches(reader: Reader, index: KeywordIndex | None) -> frozenset[tuple[int, str]]:
+    """(article id, query) for each match of the reader's daily keyword alerts."""
+    if index is None or not reader.keywords:
+        return frozenset()
+    return frozenset((a, q) for q in reader.keywords for a in index.find(q))
+
+
+def _by_article(found: frozenset[tuple[int, str]]) -> dict[int, list[str]]:
+    by_article: dict[int, list[str]] = {}
+    for article_id, query in sorted(found):
+        by_article.setdefault(article_id, []).append(query)
+    return by_article
 
 
 def _queue_batch(
@@ -272,6 +291,12 @@ def _queue_batch(
         already = ledger.digests_on(days)
         # What readers get (or got) at once is not in their digest again.
         sent_at_once = AlertRepository(session).items_of([s.id for s in due], since)
+        # Daily keyword alerts are matched here, through an index of what is news.
+        index = (
+            KeywordIndex((a.id, a.title, a.summary) for a in articles)
+            if any(s.reader.keywords for s in due)
+            else None
+        )
         deliveries: list[NewDelivery] = []
         schedule: list[dict[str, object]] = []
         for subscriber in due:
@@ -290,6 +315,7 @@ def _queue_batch(
             reader = subscriber.reader
             window = window_start(subscriber, now)
             skip = frozenset(sent_at_once.get(subscriber.id, ()))
+            found = _keyword_matches(reader, index)
             # Everything the digest depends on, the chat excepted.
             key = (
                 reader.topics,
@@ -300,12 +326,13 @@ def _queue_batch(
                 window,
                 day,
                 skip,
+                found,
             )
             if key not in rendered:
                 if len(rendered) >= RENDERED_KEPT:  # bounded: windows may all differ
                     del rendered[next(iter(rendered))]
                 mine = [a for a in articles if a.id not in skip] if skip else articles
-                digest = compose_for(reader, window, mine, now, layout, stories)
+                digest = compose_for(reader, window, mine, now, layout, stories, _by_article(found))
                 parts = render(digest) if digest else []
                 rendered[key] = (digest, parts)
             digest, parts = rendered[key]

@@ -14,8 +14,10 @@ keys, not every alert.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from digests.text import fold, syllables
@@ -69,8 +71,10 @@ class KeywordQuery:
         )
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_query(text: str) -> KeywordQuery:
-    """The user's words as a query; a KeywordError when empty, too long, or only exclusions."""
+    """The user's words as a query; a KeywordError when empty, too long, or only exclusions.
+    Cached: the stored alerts are parsed again at every batch of new articles."""
     text = text.strip()
     if len(text) > MAX_QUERY_CHARS:
         raise KeywordError("alert_too_long")
@@ -111,3 +115,29 @@ class ArticleText:
 
     def has(self, term: Term) -> bool:
         return f" {' '.join(term)} " in self._runs
+
+
+class KeywordIndex:
+    """Articles by key, to find the matches of many queries among a set of articles (a
+    digest's window, a week): each query looks up its anchor, then checks the few
+    candidates in full."""
+
+    def __init__(self, articles: Iterable[tuple[int, str, str]]) -> None:
+        self.texts: dict[int, ArticleText] = {}
+        self._by_key: dict[str, list[int]] = {}
+        for article_id, title, summary in articles:
+            text = self.texts[article_id] = ArticleText(title, summary)
+            for key in text.keys:
+                self._by_key.setdefault(key, []).append(article_id)
+        self._queries: dict[str, KeywordQuery] = {}
+
+    def find(self, query_text: str) -> list[int]:
+        """The ids of the articles that `query_text` (a stored, canonical query) matches."""
+        query = self._queries.get(query_text)
+        if query is None:
+            query = self._queries[query_text] = parse_query(query_text)
+        return [
+            article_id
+            for article_id in self._by_key.get(query.anchor, ())
+            if query.matches(self.texts[article_id])
+        ]

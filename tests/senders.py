@@ -29,3 +29,6 @@ class ScriptedSender:
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
         return await self.send(chat_id, f"copy of {from_chat_id}/{message_id}")
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> int:
+        return await self.send(chat_id, f"photo of {len(png)} bytes: {caption}")

@@ -6,11 +6,14 @@ and overtake a fan-out in progress."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from PIL import Image
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.app import build_services
@@ -21,11 +24,13 @@ from digests.alerts import find_alerts, queue_due_alerts, quiet_until
 from digests.clock import FakeClock
 from digests.config import Settings
 from digests.delivery import DeliveryEngine, DeliveryPolicy
+from digests.keywords import ArticleText, KeywordError, parse_query
 from digests.services import Newsroom
 from digests.store.alerts import ReaderSettings
 from digests.store.db import session_scope
 from digests.store.models import (
     Article,
+    ArticleTopic,
     Delivery,
     DeliveryKind,
     DeliveryState,
@@ -184,3 +189,185 @@ async def test_urgent_item_overtakes_a_running_fan_out(
         with session_scope(newsroom.sessions) as session:
             states = [r.state for r in session.scalars(select(Delivery))]
         assert states.count(DeliveryState.SENT) == 1001
+
+
+def test_keyword_queries_are_bounded_and_canonical() -> None:
+    query = parse_query('Thuốc  GIẢ -"Hà Nội" "Bạch   Mai"')
+    assert query.canonical == 'thuoc gia "bach mai" -"ha noi"'
+    assert parse_query(query.canonical) == query
+    assert query.anchor == "bach mai"  # a phrase's pair of syllables: rarer than one
+    assert parse_query("sởi").anchor == "soi"
+    for typed, key in (
+        ("x" * 121, "alert_too_long"),
+        ("a b c d e f g", "alert_too_many_terms"),
+        ('"một hai ba bốn năm sáu bảy"', "alert_too_long"),
+        ("-sởi", "alert_empty"),
+        ('""  ...', "alert_empty"),
+    ):
+        with pytest.raises(KeywordError) as raised:
+            parse_query(typed)
+        assert raised.value.key == key
+    # Regular-expression syntax is only text: it matches nothing special and never runs.
+    hostile = parse_query("(a+)+$ .*")
+    assert hostile.required == (("a",),)
+    text = ArticleText("Bác sĩ Bạch Văn Mai nhận giải", "Bệnh viện Bạch Mai")
+    assert parse_query('"bach mai"').matches(text)  # in the lead
+    assert not parse_query('"bach van mai" "giai bach"').matches(text)
+
+
+async def test_keyword_alerts_with_and_without_diacritics_phrases_and_exclusions(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    clock.set(SIX_FIFTY_NINE - timedelta(hours=2))
+    async with running_bot(settings, newsroom) as bot:
+        for chat in (21, 22, 23, 24):
+            bot.tg.user(chat, language_code="vi")
+            await bot.say(chat, "/start")
+        (made,) = await bot.say(21, '/alert "Bạch Mai" ngay')
+        assert 'Đã tạo cảnh báo "bach mai" (ngay lập tức)' in made.text
+        await bot.say(22, "/alert thuoc gia ngay")
+        await bot.say(23, '/alert sởi -"Hà Nội" ngay')
+        await bot.say(24, "/alert Bạch Mai")  # daily: in the digest
+        before = {chat: len(bot.tg.messages_to(chat)) for chat in (21, 22, 23, 24)}
+        store(
+            newsroom,
+            "Bệnh viện Bạch Mai khai trương trung tâm tim mạch",
+            "Bác sĩ Bạch Văn Mai nhận giải thưởng",
+            "Cảnh báo thuốc giả tại Hà Nội",
+            "Dịch sởi bùng phát ở Hà Nội",
+            "Dịch sởi tăng ở Cần Thơ",
+        )
+        got = {}
+        for chat in (21, 22, 23):
+            (message,) = (await bot.tg.wait_for_messages(chat, before[chat] + 1))[before[chat] :]
+            got[chat] = message.text
+        assert "Bệnh viện Bạch Mai khai trương" in got[21]
+        assert "Bạch Văn Mai" not in got[21]  # not the phrase
+        assert "thuốc giả tại Hà Nội" in got[22] and "🔔 từ khoá: thuoc gia" in got[22]
+        assert "sởi tăng ở Cần Thơ" in got[23] and "bùng phát ở Hà Nội" not in got[23]
+        await asyncio.sleep(0.6)
+        assert len(bot.tg.messages_to(24)) == before[24]  # daily
+        clock.set(SIX_FIFTY_NINE + timedelta(minutes=1))
+        (digest,) = (await bot.tg.wait_for_messages(24, before[24] + 1))[before[24] :]
+        assert "▌🔔 TỪ KHOÁ: BACH MAI" in digest.text
+        assert "Bệnh viện Bạch Mai khai trương" in digest.text
+        assert "Bạch Văn Mai" in digest.text  # unquoted: both words, anywhere
+        for chat in (21, 22, 23):  # their alerts were immediate: nothing more about them
+            assert not any(
+                "Bạch Mai khai trương" in m.text
+                for m in bot.tg.messages_to(chat)[before[chat] + 1 :]
+            )
+
+
+async def test_the_21st_alert_is_refused_and_alerts_are_listed_and_removed(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(25, language_code="en")
+        await bot.say(25, "/start")
+        for n in range(20):
+            subscriptions.add_keyword_alert(newsroom, 25, f"word{n}")
+        (refused,) = await bot.say(25, "/alert one more")
+        assert refused.text == (
+            "You have 20 alerts, the most a chat can have. Remove one in /alerts first."
+        )
+        assert len(subscriptions.keyword_alerts(newsroom, 25)) == 20
+        (listing,) = await bot.say(25, "/alerts")
+        assert listing.text.startswith("Keyword alerts (20)")
+        rows = listing.reply_markup["inline_keyboard"]  # type: ignore[index]
+        first_remove = rows[0][1]["callback_data"]
+        answer = await bot.press(25, listing, first_remove, edits=1)
+        assert answer["text"] == "Alert removed."
+        assert len(subscriptions.keyword_alerts(newsroom, 25)) == 19
+        (added,) = await bot.say(25, '/alert "Bach Mai" weekly')
+        assert added.text == 'Alert created: "bach mai" (weekly).'.replace("Alert", "🔔 Alert")
+
+
+async def test_frequency_menu_cycles_a_subscription(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(26, language_code="en")
+        await bot.say(26, "/start")
+        (topics,) = await bot.say(26, "/topics")
+        count = len(bot.tg.messages_to(26))
+        await bot.press(26, topics, "1:q:menu")
+        (menu,) = (await bot.tg.wait_for_messages(26, count + 1))[count:]
+        assert menu.text.startswith("How often")
+        label = menu.reply_markup["inline_keyboard"][0][0]["text"]  # type: ignore[index]
+        assert label == "✅ Ministry leadership activities · daily"
+        answer = await bot.press(26, menu, "1:q:t.leadership", edits=1)
+        assert answer["text"] == "immediately"
+        view = subscriptions.get(newsroom, 26)
+        assert view is not None
+        assert view.frequency(SubscriptionKind.TOPIC, "leadership") is Frequency.IMMEDIATE
+        (topics,) = await bot.say(26, "/topics")
+        assert "⚡" in str(topics.reply_markup)
+
+
+SATURDAY_0800 = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi, Saturday 7 March
+
+
+async def test_weekly_reader_gets_one_summary_on_their_day_and_nothing_daily(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    clock.set(datetime(2026, 3, 4, 2, 0, tzinfo=UTC))  # Wednesday 09:00 in Hanoi
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(31, language_code="vi")
+        await bot.say(31, "/start")
+        await bot.say(31, "/subscribe hoat dong lanh dao hang tuan")
+        await bot.say(31, "/subscribe an toan thuc pham hằng tuần")
+        await bot.say(31, "/follow dao hong lan hang tuan")
+        (mine,) = await bot.say(31, "/mysubs")
+        assert "An toàn thực phẩm (hằng tuần), Hoạt động lãnh đạo Bộ (hằng tuần)" in mine.text
+        assert "Lãnh đạo: Đào Hồng Lan (hằng tuần)" in mine.text
+        count = len(bot.tg.messages_to(31))
+        store(newsroom, "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban")
+        clock.advance(timedelta(days=1))  # Thursday
+        store(
+            newsroom,
+            "Bộ trưởng Đào Hồng Lan thăm Bệnh viện Bạch Mai",
+            "Ngộ độc thực phẩm sau bữa cưới ở Hà Giang",
+        )
+        clock.advance(timedelta(days=1))  # Friday
+        store(newsroom, "Kiểm tra an toàn thực phẩm bếp ăn tập thể")
+        clock.set(SATURDAY_0800 - timedelta(minutes=1))  # the daily digest times have passed
+        await asyncio.sleep(0.6)
+        assert len(bot.tg.messages_to(31)) == count  # nothing daily
+        clock.set(SATURDAY_0800)
+        await bot.tg.wait_for(
+            lambda: len(bot.tg.messages_to(31)) >= count + 2, timeout=20, what="the summary"
+        )
+        photo, text = bot.tg.messages_to(31)[count : count + 2]
+        assert photo.method == "sendPhoto" and photo.data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert photo.text.startswith("📅 TUẦN QUA Ở BỘ Y TẾ\n28/02 – 07/03/2026")
+        with Image.open(io.BytesIO(photo.data)) as image:
+            assert image.format == "PNG" and image.size[0] > 500
+            drawn = json.loads(image.info["Description"])
+        # The chart's figures are the database's: the week's articles of each weekly topic.
+        with session_scope(newsroom.sessions) as session:
+            week = SATURDAY_0800 - timedelta(days=7)
+            counted = dict(
+                session.execute(
+                    select(ArticleTopic.topic, func.count())
+                    .join(Article, Article.id == ArticleTopic.article_id)
+                    .where(Article.first_seen_at > week, Article.first_seen_at <= SATURDAY_0800)
+                    .group_by(ArticleTopic.topic)
+                ).all()
+            )
+        assert drawn == {"leadership": counted["leadership"], "food-safety": counted["food-safety"]}
+        assert drawn == {"leadership": 2, "food-safety": 2}
+        assert "• Hoạt động lãnh đạo Bộ: 2 tin mới" in photo.text
+        assert "• An toàn thực phẩm: 2 tin mới" in photo.text
+        assert "04/03 — Bộ trưởng Đào Hồng Lan chủ trì họp giao ban" in text.text
+        assert "05/03 — Bộ trưởng Đào Hồng Lan thăm Bệnh viện Bạch Mai" in text.text
+        assert "NỔI BẬT · AN TOÀN THỰC PHẨM" in text.text
+        # Once: later ticks and the next days send nothing more until next Saturday.
+        clock.advance(timedelta(hours=1))
+        await asyncio.sleep(0.6)
+        clock.advance(timedelta(days=2))
+        await asyncio.sleep(0.6)
+        assert len(bot.tg.messages_to(31)) == count + 2
+        with session_scope(newsroom.sessions) as session:
+            kinds = [d.kind for d in session.scalars(select(Delivery))]
+        assert kinds == [DeliveryKind.WEEKLY]

@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
 from bot.handlers.alerts import FREQUENCY_MARK, frequency_name
 from bot.keyboards import Action, CallbackData, button, toggle_keyboard
-from bot.names import leader_name, topic_name
+from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
 from digests import subscriptions
 from digests.store.models import Frequency, SubscriptionKind
@@ -328,16 +328,9 @@ async def mysubs(update: Update, context: BotContext) -> None:
     texts = services.texts
     none = texts.get(language, "none")
 
-    catalog = services.catalog
-
-    def how_often(kind: SubscriptionKind, slugs: tuple[str, ...]) -> str:
+    def how_often(kind: SubscriptionKind, slugs: tuple[str, ...], names: list[str]) -> str:
         shown = []
-        for slug in slugs:
-            topic, leader = catalog.topic(slug), catalog.leader(slug)
-            if kind is SubscriptionKind.TOPIC:
-                name = topic_name(topic, language) if topic else slug
-            else:
-                name = leader_name(leader, language) if leader else slug
+        for slug, name in zip(slugs, names, strict=True):
             often = view.frequency(kind, slug) or Frequency.DAILY
             shown.append(f"{name} ({frequency_name(context, language, often)})")
         return ", ".join(shown) or none
@@ -352,8 +345,16 @@ async def mysubs(update: Update, context: BotContext) -> None:
     text = texts.get(
         language,
         "mysubs",
-        topics=how_often(SubscriptionKind.TOPIC, view.topics),
-        leaders=how_often(SubscriptionKind.LEADER, view.leaders),
+        topics=how_often(
+            SubscriptionKind.TOPIC,
+            view.topics,
+            topic_names(services.catalog, view.topics, language),
+        ),
+        leaders=how_often(
+            SubscriptionKind.LEADER,
+            view.leaders,
+            leader_names(services.catalog, view.leaders, language),
+        ),
         alerts=", ".join(
             f"<code>{escape(a.query)}</code> ({frequency_name(context, language, a.frequency)})"
             for a in alerts

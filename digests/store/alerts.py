@@ -16,7 +16,6 @@ from digests.store.models import (
     Article,
     Frequency,
     KeywordAlert,
-    KeywordMatch,
     Subscriber,
     Subscription,
     SubscriptionKind,
@@ -156,8 +155,9 @@ class AlertRepository:
         return found
 
     # -- keyword alerts --------------------------------------------------------
-    def alerts_anchored(self, keys: Iterable[str]) -> list[StoredAlert]:
-        """Keyword alerts whose anchor is one of `keys` (an indexed lookup per chunk)."""
+    def alerts_anchored(self, keys: Iterable[str], frequency: Frequency) -> list[StoredAlert]:
+        """Keyword alerts of `frequency` whose anchor is one of `keys` (an indexed lookup
+        per chunk)."""
         found: list[StoredAlert] = []
         for chunk in _chunks(sorted(set(keys))):
             rows = self.session.execute(
@@ -166,7 +166,7 @@ class AlertRepository:
                     KeywordAlert.subscriber_id,
                     KeywordAlert.query,
                     KeywordAlert.frequency,
-                ).where(KeywordAlert.anchor.in_(chunk))
+                ).where(KeywordAlert.anchor.in_(chunk), KeywordAlert.frequency == frequency)
             )
             found += [StoredAlert(*row) for row in rows]
         return found
@@ -202,22 +202,22 @@ class AlertRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def add_matches(self, pairs: Iterable[tuple[int, int]]) -> None:
-        """Record (alert, article) matches; a match recorded already is kept as it is."""
-        self._insert_new(
-            KeywordMatch, [{"alert_id": a, "article_id": b} for a, b in sorted(set(pairs))]
-        )
-
-    def matches_for(self, alert_ids: Sequence[int], since: datetime) -> list[tuple[int, int]]:
-        """(alert, article) matches of these alerts among articles first seen after `since`."""
-        found: list[tuple[int, int]] = []
-        for chunk in _chunks(alert_ids):
+    def queries_of(
+        self, subscriber_ids: Sequence[int], frequency: Frequency
+    ) -> dict[int, list[str]]:
+        """subscriber id -> the queries of its keyword alerts of `frequency`, oldest first."""
+        found: dict[int, list[str]] = {}
+        for chunk in _chunks(subscriber_ids):
             rows = self.session.execute(
-                select(KeywordMatch.alert_id, KeywordMatch.article_id)
-                .join(Article, Article.id == KeywordMatch.article_id)
-                .where(KeywordMatch.alert_id.in_(chunk), Article.first_seen_at > since)
+                select(KeywordAlert.subscriber_id, KeywordAlert.query)
+                .where(
+                    KeywordAlert.subscriber_id.in_(chunk),
+                    KeywordAlert.frequency == frequency,
+                )
+                .order_by(KeywordAlert.id)
             )
-            found += [(a, b) for a, b in rows]
+            for sid, query in rows:
+                found.setdefault(sid, []).append(query)
         return found
 
     # -- items sent at once ----------------------------------------------------
@@ -277,9 +277,7 @@ class AlertRepository:
                 found.setdefault(sid, set()).add(aid)
         return found
 
-    def _insert_new(
-        self, model: type[AlertItem] | type[KeywordMatch], rows: list[dict[str, object]]
-    ) -> None:
+    def _insert_new(self, model: type[AlertItem], rows: list[dict[str, object]]) -> None:
         if not rows:
             return
         table = table_of(model)

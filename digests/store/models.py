@@ -273,35 +273,26 @@ class Subscription(Base):
 
 class KeywordAlert(Base):
     """A chat's watch on words (digests/keywords.py): `query` is its canonical, folded form;
-    `anchor` the one required syllable it is indexed by, so that matching an article looks
-    up the article's syllables, whatever the number of alerts."""
+    `anchor` the one key it is indexed by, so that matching a new article against the
+    immediate alerts looks up the article's keys, whatever the number of alerts. Daily and
+    weekly alerts are matched when their digest or summary is composed."""
 
     __tablename__ = "keyword_alerts"
-    __table_args__ = (UniqueConstraint("subscriber_id", "query", name="uq_keyword_alerts_query"),)
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "query", name="uq_keyword_alerts_query"),
+        Index("ix_keyword_alerts_anchor", "anchor", "frequency"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
     query: Mapped[str] = mapped_column(String(200))
-    anchor: Mapped[str] = mapped_column(String(64), index=True)
+    anchor: Mapped[str] = mapped_column(String(64))
     frequency: Mapped[Frequency] = mapped_column(
         _enum(Frequency), default=Frequency.DAILY, server_default="daily"
     )
     created_at: Mapped[datetime] = mapped_column(Timestamp)
-
-
-class KeywordMatch(Base):
-    """An article a keyword alert matched (for the digest or the weekly summary)."""
-
-    __tablename__ = "keyword_matches"
-
-    alert_id: Mapped[int] = mapped_column(
-        ForeignKey("keyword_alerts.id", ondelete="CASCADE"), primary_key=True
-    )
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
 
 
 class AlertItem(Base):

@@ -72,30 +72,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("subscriber_id", "query", name="uq_keyword_alerts_query"),
     )
     op.create_index("ix_keyword_alerts_subscriber_id", "keyword_alerts", ["subscriber_id"])
-    op.create_index("ix_keyword_alerts_anchor", "keyword_alerts", ["anchor"])
-    op.create_table(
-        "keyword_matches",
-        sa.Column(
-            "alert_id",
-            sa.Integer(),
-            sa.ForeignKey(
-                "keyword_alerts.id",
-                ondelete="CASCADE",
-                name="fk_keyword_matches_alert_id_keyword_alerts",
-            ),
-            nullable=False,
-        ),
-        sa.Column(
-            "article_id",
-            sa.Integer(),
-            sa.ForeignKey(
-                "articles.id", ondelete="CASCADE", name="fk_keyword_matches_article_id_articles"
-            ),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("alert_id", "article_id", name="pk_keyword_matches"),
-    )
-    op.create_index("ix_keyword_matches_article_id", "keyword_matches", ["article_id"])
+    op.create_index("ix_keyword_alerts_anchor", "keyword_alerts", ["anchor", "frequency"])
     op.create_table(
         "alert_items",
         sa.Column(
@@ -135,7 +112,6 @@ def downgrade() -> None:
     with op.batch_alter_table("deliveries") as batch:
         batch.alter_column("priority", server_default="1", existing_type=sa.SmallInteger())
     op.drop_table("alert_items")
-    op.drop_table("keyword_matches")
     op.drop_table("keyword_alerts")
     with op.batch_alter_table("subscribers") as batch:
         batch.drop_index("ix_subscribers_next_weekly_at")
