@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import signal
+from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -28,6 +31,7 @@ from digests.keywords import ArticleText, KeywordError, parse_query
 from digests.services import Newsroom
 from digests.store.alerts import ReaderSettings
 from digests.store.db import session_scope
+from digests.store.deliveries import DeliveryRepository
 from digests.store.models import (
     Article,
     ArticleTopic,
@@ -41,6 +45,7 @@ from digests.store.models import (
 from digests.subscriptions import parse_frequency, split_frequency
 from fakebotapi import FakeTelegram
 from tests.bot_harness import running_bot
+from tests.processes import process_env, start_mohbot, stop_all
 from tests.test_bot_digests import SIX_FIFTY_NINE, store
 from tests.test_fanout import TOKEN, fan_out
 
@@ -371,3 +376,55 @@ async def test_weekly_reader_gets_one_summary_on_their_day_and_nothing_daily(
         with session_scope(newsroom.sessions) as session:
             kinds = [d.kind for d in session.scalars(select(Delivery))]
         assert kinds == [DeliveryKind.WEEKLY]
+
+
+@pytest.mark.slow
+async def test_killed_during_an_immediate_fan_out_loses_nothing(
+    newsroom: Newsroom, clock: FakeClock, tmp_path: Path
+) -> None:
+    """1,000 immediate readers; a worker queues their item and is killed while sending; the
+    restarted worker sends the rest: every reader gets it, only those in flight twice."""
+    clock.set(datetime.now(UTC))  # the worker processes use the real clock
+    async with FakeTelegram() as tg:
+        tg.record_requests = False
+        chats = range(60_000, 61_000)
+        for chat in chats:
+            tg.user(chat)
+            subscriptions.register(newsroom, chat)
+            subscriptions.follow(
+                newsroom, chat, SubscriptionKind.TOPIC, "disease-control", Frequency.IMMEDIATE
+            )
+        store(newsroom, "Dịch sởi tăng ở Cần Thơ")
+        env = process_env(newsroom.settings.database_url, tg, tmp_path, token=TOKEN, send_rate=250)
+        first = start_mohbot(env, "worker", "--name", "worker-a")  # finds, queues and sends
+        try:
+            await tg.wait_for(lambda: len(tg.sent) >= 300, timeout=60, what="300 messages")
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(first.wait)
+        await asyncio.sleep(0.5)  # requests the dead process had already sent are answered
+        received_at_kill = {s.chat_id for s in tg.sent}
+        assert len(received_at_kill) < 1000
+        with session_scope(newsroom.sessions) as session:
+            left_sending = {
+                r.chat_id for r in DeliveryRepository(session).in_state(DeliveryState.SENDING)
+            }
+        in_flight = left_sending & received_at_kill
+        second = start_mohbot(env, "worker", "--name", "worker-a")
+        try:
+            await tg.wait_for(
+                lambda: len({s.chat_id for s in tg.sent}) == 1000, timeout=60, what="all chats"
+            )
+            await asyncio.sleep(1.5)  # a second look at the articles finds nothing new
+        finally:
+            await stop_all([second])
+        received = Counter(s.chat_id for s in tg.sent)
+        assert set(received) == set(chats)
+        assert all("Dịch sởi tăng ở Cần Thơ" in s.text for s in tg.sent)
+        repeated = {chat for chat, n in received.items() if n > 1}
+        assert max(received.values()) <= 2
+        assert repeated <= in_flight, (sorted(repeated - in_flight), len(in_flight))
+        with session_scope(newsroom.sessions) as session:
+            rows = list(session.scalars(select(Delivery)))
+        assert len(rows) == 1000 and {r.kind for r in rows} == {DeliveryKind.INSTANT}
+        assert all(r.state is DeliveryState.SENT for r in rows)
