@@ -156,16 +156,16 @@ def match_keywords(
     alerts_of: dict[str, list[StoredAlert]] = {}
     for alert in repo.alerts_anchored(keys, Frequency.IMMEDIATE):
         alerts_of.setdefault(alert.query, []).append(alert)
-    by_anchor: dict[str, list[KeywordQuery]] = {}
-    for query_text in alerts_of:
+    by_anchor: dict[str, list[tuple[KeywordQuery, list[StoredAlert]]]] = {}
+    for query_text, alerts in alerts_of.items():
         query = parse_query(query_text)
-        by_anchor.setdefault(query.anchor, []).append(query)
+        by_anchor.setdefault(query.anchor, []).append((query, alerts))
     found: list[tuple[StoredAlert, int]] = []
     for article_id, text in texts:
         for key in text.keys:
-            for query in by_anchor.get(key, ()):
+            for query, alerts in by_anchor.get(key, ()):
                 if query.matches(text):
-                    found += [(alert, article_id) for alert in alerts_of[query.canonical]]
+                    found += [(alert, article_id) for alert in alerts]
     return found
 
 
