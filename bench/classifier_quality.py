@@ -2,9 +2,13 @@
 for leaders, on the labelled seed items, on the older held-out set, and on the corpus of real
 news labelled apart (tests/data/corpus): its development part and its held-out part (split once
 by outlet, bench/corpus_split.py), with the English items of each, and the agreement of the two
-labellers where both labelled. The corpus's leaders are compared on the catalog's leaders.
+labellers where both labelled. The corpus's leaders are compared on the catalog's leaders in
+office at the item's date (those the labellers did not mark former).
 
-    .venv/bin/python bench/classifier_quality.py [--quiet]
+    .venv/bin/python bench/classifier_quality.py [--quiet] [--development]
+
+`--development` scores only the development parts: what to use while working on the method
+(the held-out part is scored once per change of method, when the method is final).
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from digests.topics.catalog import load_catalog  # noqa: E402
-from digests.topics.classifier import Classifier  # noqa: E402
+from digests.topics.classifier import Classifier, shipped_classifier  # noqa: E402
 from tests.labelled import LabelledItem, load  # noqa: E402
 
 TARGETS = {"topics": 0.92, "leaders": 0.98}
@@ -37,7 +42,9 @@ def evaluate(
     counts: dict[str, dict[str, list[int]]] = {"topics": {}, "leaders": {}}
     errors = []
     for item in items:
-        result = classifier.classify(item.title, item.summary, item.body, item.section)
+        result = classifier.classify(
+            item.title, item.summary, item.body, item.section, item.published
+        )
         for kind, predicted in (("topics", result.topics), ("leaders", result.leaders)):
             gold = set(item.topics if kind == "topics" else item.leaders)
             got = set(predicted)
@@ -89,14 +96,18 @@ def corpus_items(catalog_leaders: set[str]) -> dict[str, list[LabelledItem]]:
             if not line.strip():
                 continue
             raw = json.loads(line)
+            former = set(raw.get("former") or ())
             item = LabelledItem(
                 title=raw["title"],
                 summary=raw.get("lead") or "",
                 body=raw.get("body") or "",
                 section=None,
                 topics=frozenset(raw["topics"]),
-                leaders=frozenset(x for x in raw["leaders"] if x in catalog_leaders),
+                leaders=frozenset(
+                    x for x in raw["leaders"] if x in catalog_leaders and x not in former
+                ),
                 where=f"corpus/{raw['id']}",
+                published=date.fromisoformat(raw["published"]) if raw.get("published") else None,
             )
             name = side[raw["id"]]
             parts[name].append(item)
@@ -130,13 +141,19 @@ def agreement() -> dict[str, float]:
 
 def main() -> None:
     quiet = "--quiet" in sys.argv
+    development_only = "--development" in sys.argv
     catalog = load_catalog()
-    classifier = Classifier(catalog)
+    classifier, _version = shipped_classifier(catalog)
     figures: dict[str, object] = {"bench": "classifier_quality"}
     named = {name: load(name) for name in ("labelled_items", "heldout_items")}
     named.update(corpus_items({x.name for x in catalog.leaders}))
+    if development_only:
+        named = {k: v for k, v in named.items() if "heldout" not in k}
     for name, items in named.items():
-        print(f"{name} ({len(items)} items)")
+        # The learned part was trained on the development part: its figure there is no
+        # measure (bench/train_classifier.py --report gives the cross-validated one).
+        note = ", the model's training data" if name.startswith("corpus_development") else ""
+        print(f"{name} ({len(items)} items{note})")
         micro = evaluate(classifier, items, verbose=not quiet)
         figures[f"{name}_topics_micro_f1"] = round(micro["topics"], 4)
         figures[f"{name}_topics_precision"] = round(micro["topics_precision"], 4)

@@ -10,15 +10,18 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -29,7 +32,11 @@ from bot.handlers import (
     admin,
     alerts,
     broadcast,
+    channels,
+    documents,
     errors,
+    inline,
+    membership,
     reading,
     settings,
     start,
@@ -38,6 +45,7 @@ from bot.handlers import (
 from bot.jobs import JobIntervals, schedule, start_delivery
 from bot.keyboards import Action, CallbackData
 from bot.limiter import GateRateLimiter
+from bot.menus import install_menus
 from bot.texts import Texts
 from digests.config import Settings
 from digests.health import HealthServer
@@ -64,6 +72,7 @@ COMMANDS: dict[str, Handler] = {
     "mysubs": subscriptions.mysubs,
     "latest": reading.latest,
     "search": reading.search,
+    "vanban": documents.vanban,
     "time": settings.set_time,
     "timezone": settings.set_timezone,
     "pause": settings.pause,
@@ -83,6 +92,7 @@ COMMANDS: dict[str, Handler] = {
     "urgent": alerts.urgent,
     "quiet": alerts.quiet,
     "weekly": alerts.weekly,
+    "channel": channels.channel,
 }
 
 BUTTONS: dict[Action, ButtonHandler] = {
@@ -95,6 +105,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.MORE: reading.on_more,
     Action.FREQUENCY: alerts.on_frequency,
     Action.REMOVE_ALERT: alerts.on_remove_alert,
+    Action.CHANNEL: channels.on_channel_button,
 }
 
 
@@ -111,24 +122,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     await handler(update, context, data)
 
 
-def command_menu(texts: Texts, language: str) -> list[BotCommand]:
-    commands = []
-    for line in texts.get(language, "commands").splitlines():
-        name, _, description = line.partition(" - ")
-        if name.strip():
-            commands.append(BotCommand(name.strip(), description.strip()))
-    return commands
-
-
 async def on_startup(application: AnyApplication) -> None:
-    """/healthz and /metrics; command menus in every language; the delivery engine; progress
-    of broadcasts that were sending when the bot stopped."""
+    """/healthz and /metrics; command menus in every language (the admins' own); the delivery
+    engine; progress of broadcasts that were sending when the bot stopped."""
     services = services_of(application)
     services.health = HealthServer.start(services.newsroom)
-    texts = services.texts
-    await application.bot.set_my_commands(command_menu(texts, "vi"))
-    for language in texts.languages:
-        await application.bot.set_my_commands(command_menu(texts, language), language_code=language)
+    await install_menus(application.bot, services.texts, services.admin_ids)
     await start_delivery(application, services, worker=services.worker_name)
     await broadcast.resume_progress(application)
 
@@ -196,7 +195,20 @@ def build_application(
     for name, handler in COMMANDS.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(
+        ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.on_migrate))
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
+    application.add_handler(ChosenInlineResultHandler(inline.on_chosen))
     application.add_handler(MessageHandler(filters.COMMAND, errors.unknown_command))
+    # Linking a channel: a post forwarded from it, or the one picked with the request button.
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.FORWARDED, channels.on_forward)
+    )
+    application.add_handler(
+        MessageHandler(filters.StatusUpdate.CHAT_SHARED, channels.on_chat_shared)
+    )
     application.add_handler(
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, reading.search_text

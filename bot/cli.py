@@ -487,8 +487,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=20)
     search.add_argument("--json", action="store_true")
 
-    classify = sub.add_parser("classify", help="classify JSON lines from standard input")
-    classify.add_argument("--explain", action="store_true", help="say which phrases matched")
+    classify = sub.add_parser(
+        "classify",
+        help="classify JSON lines from standard input (title, summary, body, section, and an "
+        "optional published date: who was in office then)",
+    )
+    classify.add_argument(
+        "--explain",
+        action="store_true",
+        help="say why: the phrases and rules matched, or the model's strongest features",
+    )
 
     recl = sub.add_parser("reclassify", help="re-classify stored articles after a catalog edit")
     recl.add_argument("--all", action="store_true", help="every article, not only stale ones")

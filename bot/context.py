@@ -12,11 +12,12 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from telegram import Bot, Chat, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.render import split_message
 from bot.texts import Texts
-from digests import subscriptions
+from digests import channels, subscriptions
 from digests.delivery import DeliveryEngine
 from digests.health import HealthServer
 from digests.ratelimit import PriorityGate, gate_for
@@ -60,6 +61,8 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
 
     # This update's chat, once read (`chat_view`); unset until then.
     _chat_view: subscriptions.SubscriberView | None
+    # The chat whose settings this update changes (`target_id`); unset until then.
+    _target: int
 
     @property
     def services(self) -> BotServices:
@@ -90,16 +93,31 @@ async def send_gate(services: BotServices) -> PriorityGate:
         return services.gate
 
 
+async def target_id(update: Update, context: BotContext) -> int | None:
+    """The chat whose settings this update reads and changes: the chat itself, or, in a
+    private chat, the channel its person is managing from there (`/channel`)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return None
+    if chat.type != Chat.PRIVATE or user is None:
+        return chat.id
+    if not hasattr(context, "_target"):
+        managed = await call(channels.target, context.services.newsroom, user.id)
+        context._target = managed if managed is not None else chat.id
+    return context._target
+
+
 async def chat_view(
     update: Update, context: BotContext, *, fresh: bool = False
 ) -> subscriptions.SubscriberView | None:
-    """Who this chat is (its subscription), read once per update: PTB makes a context for
-    each update, so the answer is kept on it. `fresh` reads again, after a change."""
-    chat = update.effective_chat
-    if chat is None:
+    """Who this chat is (its subscription; a managed channel's, see `target_id`), read once
+    per update: PTB makes a context for each update, so the answer is kept on it. `fresh`
+    reads again, after a change."""
+    chat_id = await target_id(update, context)
+    if chat_id is None:
         return None
     if fresh or not hasattr(context, "_chat_view"):
-        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat.id)
+        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat_id)
     return context._chat_view
 
 
@@ -129,18 +147,35 @@ async def reply(
             chat.id,
             part,
             reply_markup=markup if index == len(parts) - 1 else None,
+            message_thread_id=topic_of(update),
         )
     return message
 
 
+def topic_of(update: Update) -> int | None:
+    """The forum topic the update came from (a reply goes back there), or None."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 async def is_group_admin(update: Update, context: BotContext) -> bool:
-    """In a group, only its administrators may change the group's settings."""
+    """In a group, only its administrators may change the group's settings; from a private
+    chat, a managed channel's settings only while the person is still its administrator."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
-    if chat.type == Chat.PRIVATE:
+    if chat.type != Chat.PRIVATE:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    channel = await target_id(update, context)
+    if channel is None or channel == chat.id:
         return True
-    member = await context.bot.get_chat_member(chat.id, user.id)
+    try:
+        member = await context.bot.get_chat_member(channel, user.id)
+    except (BadRequest, Forbidden):  # the bot can no longer see the channel: nobody can tell
+        return False
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -148,7 +183,12 @@ async def may_change(update: Update, context: BotContext, language: str) -> bool
     """True when the user may change this chat's settings; otherwise tells them why not."""
     if await is_group_admin(update, context):
         return True
-    text = context.services.texts.get(language, "group_admins_only")
+    chat = update.effective_chat
+    # Refused in a private chat: the person was managing a channel they no longer administer.
+    private = chat is not None and chat.type == Chat.PRIVATE
+    text = context.services.texts.get(
+        language, "channel_admins_only" if private else "group_admins_only"
+    )
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     else:

@@ -8,17 +8,26 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import notices
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
-from bot.names import leader_name, leader_names, topic_name
+from bot.names import document_kind_name, leader_name, leader_names, topic_name
 from bot.render import html_to_plain, render_alert, render_digest, render_weekly
 from bot.sender import TelegramSender, delivery_bot
+from bot.texts import Html
 from bot.ticks import Ticks
 from digests.alerts import AlertRenderer
 from digests.charts import ChartsUnavailable, WeeklyChartLabels, render_weekly_png
-from digests.compose import Digest, DigestSection, section_keyword, section_leader
+from digests.compose import (
+    Digest,
+    DigestSection,
+    section_document_kind,
+    section_keyword,
+    section_leader,
+)
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
+from digests.reading import ArticleView, share_query
 from digests.text import truncate
 from digests.weekly import WeeklyRenderer, WeeklySummary
 
@@ -41,11 +50,18 @@ class DigestRenderer:
 
     def __init__(self, services: BotServices) -> None:
         self.catalog, self.texts = services.catalog, services.texts
+        self.documents = services.newsroom.documents
+
+    def kind_name(self, slug: str, language: str) -> str:
+        return document_kind_name(self.documents, slug, language)
 
     def section_title(self, key: str, language: str) -> str:
         query = section_keyword(key)
         if query is not None:
             return self.texts.get(language, "keyword_section", query=query)
+        kind = section_document_kind(key)
+        if kind is not None:
+            return self.kind_name(kind, language)
         leader = section_leader(key)
         if leader is not None:
             found = self.catalog.leader(leader)
@@ -68,6 +84,13 @@ class DigestRenderer:
         label = self.texts.get(language, "more_button", count=section.more, title=title)
         return Button(truncate(label, 60), data)
 
+    def share_button(self, article: ArticleView, language: str) -> Button:
+        """Opens the chat picker with `@bot id:<n>` typed: the article, ready to send."""
+        # A button's label is plain text: the title goes in unescaped.
+        title = Html(truncate(" ".join(article.title.split()), 24))
+        label = self.texts.get(language, "share_button", title=title)
+        return Button(label, share_query(article.id), share=True)
+
     def __call__(self, digest: Digest, note: str | None = None) -> list[MessagePart]:
         return render_digest(
             digest,
@@ -76,6 +99,8 @@ class DigestRenderer:
             self.leader_label,
             lambda section, language: self.more_button(section, language, digest),
             note=note,
+            kind_name=self.kind_name,
+            share_button=self.share_button,
         )
 
     def plain(self, digest: Digest) -> str:
@@ -145,6 +170,8 @@ async def start_delivery(application: AnyApplication, services: BotServices, wor
         TelegramSender(bot),
         worker=worker,
         gate=await send_gate(services),
+        on_blocked=notices.on_blocked(services),
+        on_thread_gone=notices.on_thread_gone(services),
     )
     await call(services.engine.recover)
 

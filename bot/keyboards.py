@@ -33,6 +33,7 @@ class Action(StrEnum):
     MORE = "m"
     FREQUENCY = "q"
     REMOVE_ALERT = "r"
+    CHANNEL = "c"  # manage one of my channels (argument: the channel id without its minus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,5 +140,13 @@ def markup_of(part: MessagePart) -> InlineKeyboardMarkup | None:
     if not part.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in part.buttons]
+        [
+            [
+                InlineKeyboardButton(b.text, switch_inline_query=b.data)
+                if b.share
+                else InlineKeyboardButton(b.text, callback_data=b.data)
+                for b in row
+            ]
+            for row in part.buttons
+        ]
     )

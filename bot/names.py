@@ -1,7 +1,8 @@
-"""How topics and leaders of the catalog are named in each language."""
+"""How topics, leaders and document kinds are named in each language."""
 
 from __future__ import annotations
 
+from digests.documents import DocumentCatalog
 from digests.topics.catalog import Catalog, Leader, Topic
 
 
@@ -28,3 +29,9 @@ def leader_names(catalog: Catalog, slugs: tuple[str, ...] | list[str], language:
         leader = catalog.leader(slug)
         names.append(leader.name if leader else slug)
     return names
+
+
+def document_kind_name(documents: DocumentCatalog, slug: str, language: str) -> str:
+    """ "Công điện" / "Official dispatch" for "cong-dien"; an unknown slug as itself."""
+    kind = documents.kind(slug)
+    return kind.name(language) if kind else slug

@@ -25,7 +25,13 @@ from digests.text import storable, truncate
 from digests.weekly import WeeklySummary
 
 TELEGRAM_LIMIT = 4096
+# Telegram takes at most 100 buttons under a message: room is left for the "more" buttons.
+MAX_SHARE_BUTTONS = 80
 _TAG = re.compile(r"<[^>]+>")
+# Documents named on one item's line; more are rare and the title says the rest.
+MAX_DOCUMENTS_SHOWN = 3
+# A document kind's name in the reader's language (slug -> "Công điện" / "Official dispatch").
+KindName = Callable[[str], str]
 
 
 def escape(text: str) -> str:
@@ -124,11 +130,13 @@ def article_block(
     also: Sequence[ArticleView] = (),
     also_label: str = "+{count}",
     summary_chars: int = 130,
+    kind_name: KindName | None = None,
 ) -> str:
     """One article as a self-contained block of lines (a message never splits inside it).
     Full: linked title; outlet, local time and the followed leaders it names; a line of the
     lead. Compact: title and outlet on one line. A reference (the article is shown in full in
-    another section, named by `reference`): title and a pointer, one line."""
+    another section, named by `reference`): title and a pointer, one line. With `kind_name`,
+    the official documents it names go on a line of their own ("📄 Công điện 53/CĐ-BYT")."""
     head = f"• {link(article.title, article.url)}"
     source = outlet(article.url)
     if reference is not None:
@@ -142,10 +150,45 @@ def article_block(
         # Other outlets' reports of the same story: linked by the outlet's name.
         links = ", ".join(link(outlet(a.url) or a.title[:40], a.url) for a in also)
         lines[-1] += " · " + escape(also_label.format(count=len(also))) + " " + links
+    if (documents := documents_line(article, kind_name)) is not None:
+        lines.append(f"  {documents}")
     if article.summary:
         lead = truncate(" ".join(article.summary.split()), summary_chars)
         lines.append(f"  {escape(lead)}")
     return "\n".join(lines)
+
+
+def documents_line(article: ArticleView, kind_name: KindName | None) -> str | None:
+    """ "📄 Công điện 53/CĐ-BYT · Quyết định 4308/QĐ-BYT" (HTML), or None without documents."""
+    if kind_name is None or not article.documents:
+        return None
+    shown = article.documents[:MAX_DOCUMENTS_SHOWN]
+    return "📄 " + " · ".join(escape(f"{kind_name(d.kind)} {d.code}") for d in shown)
+
+
+def article_card(article: ArticleView, zone: str, undated: str, read: str) -> str:
+    """One article to share in any chat: its title, outlet and date, a few lines of the lead,
+    and its link (well under Telegram's 4096 characters)."""
+    when = local_time(article.published_at, zone, article.published_has_time) or undated
+    meta = " · ".join(escape(x) for x in (outlet(article.url), when) if x)
+    lines = [
+        f"📰 <b>{escape(truncate(' '.join(article.title.split()), 400))}</b>",
+        f"<i>{meta}</i>",
+    ]
+    if article.summary:
+        lines.append(escape(truncate(" ".join(article.summary.split()), 600)))
+    url = safe_link(article.url)
+    if url:
+        lines.append(f'<a href="{escape_attr(url)}">{escape(read)}</a>')
+    return "\n".join(lines)
+
+
+def article_line(article: ArticleView, zone: str, undated: str, chars: int = 120) -> str:
+    """Outlet, date and a line of the lead, in plain text (an inline result's description)."""
+    when = local_time(article.published_at, zone, article.published_has_time) or undated
+    meta = " · ".join(x for x in (outlet(article.url), when) if x)
+    lead = truncate(" ".join(article.summary.split()), chars) if article.summary else ""
+    return storable(f"{meta}\n{lead}".strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +262,12 @@ def render_digest(
     *,
     note: str | None = None,
     limit: int = TELEGRAM_LIMIT,
+    kind_name: Callable[[str, str], str] | None = None,
+    share_button: Callable[[ArticleView, str], Button | None] = lambda _a, _l: None,
 ) -> list[MessagePart]:
-    """A digest as Telegram HTML messages, split between items; the "more" buttons of its
-    sections go under the last message. `note` (HTML), if any, goes under the header."""
+    """A digest as Telegram HTML messages, split between items; under each message a share
+    button for each item shown in full there, and under the last one the "more" buttons of
+    its sections. `note` (HTML), if any, goes under the header."""
     reader = digest.reader
     language, zone = reader.language, reader.timezone
     weekdays = texts.get(language, "weekdays").split(",")
@@ -235,13 +281,19 @@ def render_digest(
     if note:
         header += "\n" + note
     undated = texts.get(language, "undated")
+    names = (lambda slug: kind_name(slug, language)) if kind_name else None
     sections = []
-    buttons = []
+    buttons: list[tuple[Button, ...]] = []
+    shared: list[tuple[str, Button]] = []  # (the item's link in the text, its share button)
     for section in digest.sections:
         title = section_title(section.key, language)
         own_leader = section_leader(section.key)
         blocks = []
         for item in section.items:
+            if item.full_in is None and (share := share_button(item.article, language)):
+                url = safe_link(item.article.url)
+                if url:
+                    shared.append((f'href="{escape_attr(url)}"', share))
             others = [x for x in item.leaders if x != own_leader]
             blocks.append(
                 article_block(
@@ -253,6 +305,7 @@ def render_digest(
                     reference=section_title(item.full_in, language) if item.full_in else None,
                     also=item.also,
                     also_label=texts.get(language, "also_sources"),
+                    kind_name=names,
                 )
             )
         footer = None
@@ -262,14 +315,17 @@ def render_digest(
                 buttons.append((more,))
         heading = texts.get(language, "digest_section", title=title.upper())
         sections.append(Section(heading, blocks, footer))
-    parts = [
-        MessagePart(text)
-        for text in pack(
-            header, sections, lambda h: texts.get(language, "continued", heading=Html(h)), limit
-        )
-    ]
-    if buttons:
-        parts[-1] = MessagePart(parts[-1].text, tuple(buttons))
+    texts_of_parts = pack(
+        header, sections, lambda h: texts.get(language, "continued", heading=Html(h)), limit
+    )
+    parts = []
+    for index, text in enumerate(texts_of_parts):
+        shares = [b for href, b in shared if href in text][:MAX_SHARE_BUTTONS]
+        shared = [(href, b) for href, b in shared if href not in text]
+        rows = [tuple(shares[i : i + 2]) for i in range(0, len(shares), 2)]
+        if index == len(texts_of_parts) - 1:
+            rows += buttons
+        parts.append(MessagePart(text, tuple(rows)))
     return parts
 
 

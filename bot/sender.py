@@ -42,8 +42,21 @@ def delivery_bot(settings: Settings) -> Bot:
     )
 
 
-# 400s that mean the chat itself is gone, not that this message is wrong.
-_GONE = ("chat not found", "user not found", "group chat was deactivated", "peer_id_invalid")
+# 400s that mean the chat itself is gone, or the bot may no longer post there (a channel
+# whose admins took its rights), not that this message is wrong.
+_GONE = (
+    "chat not found",
+    "user not found",
+    "group chat was deactivated",
+    "peer_id_invalid",
+    "need administrator rights",
+    "not enough rights",
+    "chat_write_forbidden",
+)
+
+
+# 400s for a forum topic that is deleted or closed (the message may go to General instead).
+_TOPIC_GONE = ("message thread not found", "topic_closed", "topic_deleted", "topic_id_invalid")
 
 
 def retry_seconds(value: int | float | timedelta) -> float:
@@ -57,7 +70,9 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def _call(self, coroutine: Awaitable[Message | MessageId]) -> int:
+    async def _call(
+        self, coroutine: Awaitable[Message | MessageId], thread_id: int | None = None
+    ) -> int:
         try:
             message = await coroutine
         except RetryAfter as exc:
@@ -65,8 +80,10 @@ class TelegramSender:
         except Forbidden as exc:
             raise delivery.Blocked(exc.message) from exc
         except ChatMigrated as exc:
-            raise delivery.Rejected(f"group moved to {exc.new_chat_id}") from exc
+            raise delivery.Moved(exc.new_chat_id) from exc
         except BadRequest as exc:  # a subclass of NetworkError: must come first
+            if thread_id is not None and any(m in exc.message.lower() for m in _TOPIC_GONE):
+                raise delivery.ThreadGone(exc.message) from exc
             if any(marker in exc.message.lower() for marker in _GONE):
                 raise delivery.Blocked(exc.message) from exc
             raise delivery.Rejected(exc.message) from exc
@@ -76,7 +93,9 @@ class TelegramSender:
             raise delivery.Transient(exc.message) from exc
         return message.message_id
 
-    async def send(self, chat_id: int, text: str, buttons: Buttons = ()) -> int:
+    async def send(
+        self, chat_id: int, text: str, buttons: Buttons = (), thread_id: int | None = None
+    ) -> int:
         return await self._call(
             self.bot.send_message(
                 chat_id,
@@ -84,13 +103,29 @@ class TelegramSender:
                 parse_mode=ParseMode.HTML,
                 disable_web_page_preview=True,
                 reply_markup=markup_of(MessagePart(text, buttons)),
-            )
+                message_thread_id=thread_id,
+            ),
+            thread_id,
         )
 
-    async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
-        return await self._call(self.bot.copy_message(chat_id, from_chat_id, message_id))
-
-    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> int:
+    async def copy(
+        self, chat_id: int, from_chat_id: int, message_id: int, thread_id: int | None = None
+    ) -> int:
         return await self._call(
-            self.bot.send_photo(chat_id, png, caption=caption, parse_mode=ParseMode.HTML)
+            self.bot.copy_message(chat_id, from_chat_id, message_id, message_thread_id=thread_id),
+            thread_id,
+        )
+
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, thread_id: int | None = None
+    ) -> int:
+        return await self._call(
+            self.bot.send_photo(
+                chat_id,
+                png,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id,
+            ),
+            thread_id,
         )

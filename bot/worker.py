@@ -17,6 +17,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot import notices
 from bot.app import build_services
 from bot.jobs import alert_renderer, digest_renderer, weekly_renderer
 from bot.sender import TelegramSender, delivery_bot
@@ -63,7 +64,13 @@ async def run_worker(
     async with delivery_bot(settings) as bot:
         services.delivery_bot = bot
         services.engine = DeliveryEngine(
-            room, TelegramSender(bot), worker=name, policy=policy, gate=gate_for(room)
+            room,
+            TelegramSender(bot),
+            worker=name,
+            policy=policy,
+            gate=gate_for(room),
+            on_blocked=notices.on_blocked(services),
+            on_thread_gone=notices.on_thread_gone(services),
         )
         await asyncio.to_thread(services.engine.recover)
         ticks = Ticks(

@@ -22,6 +22,7 @@ from digests.reading import ArticleView
 
 LEADER_PREFIX = "leader:"
 KEYWORD_PREFIX = "kw:"
+DOCUMENT_PREFIX = "doc:"
 FORMATS = ("full", "compact")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,6 +47,16 @@ def section_leader(key: str) -> str | None:
     return key[len(LEADER_PREFIX) :] if key.startswith(LEADER_PREFIX) else None
 
 
+def document_section(kind: str) -> str:
+    """The key of the section of a kind of official documents the reader follows."""
+    return DOCUMENT_PREFIX + kind
+
+
+def section_document_kind(key: str) -> str | None:
+    """The document kind a section key names, or None."""
+    return key[len(DOCUMENT_PREFIX) :] if key.startswith(DOCUMENT_PREFIX) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     """What composition needs to know about a subscriber."""
@@ -58,6 +69,8 @@ class Reader:
     format: str = "full"
     # Keyword alerts (their queries) with a section of their own in this digest.
     keywords: tuple[str, ...] = ()
+    # Kinds of official documents (`/vanban cong-dien`): a section each, after the leaders.
+    documents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +137,14 @@ def section_keys(
     topics += sorted(reader.topics - set(topics))
     leaders = [x for x in leader_order if x in reader.leaders]
     leaders += sorted(reader.leaders - set(leaders))
-    return topics + [leader_section(x) for x in leaders]
+    kinds = [document_section(k) for k in sorted(reader.documents)]
+    return topics + [leader_section(x) for x in leaders] + kinds
 
 
 def in_section(article: ArticleView, key: str) -> bool:
+    kind = section_document_kind(key)
+    if kind is not None:
+        return any(d.kind == kind for d in article.documents)
     leader = section_leader(key)
     return leader in article.leaders if leader else key in article.topics
 
@@ -180,6 +197,9 @@ def compose(
         for query in keyword_matches.get(article.id, ()):
             if (key := keyword_section(query)) in buckets:
                 buckets[key].append(article)
+        for kind in dict.fromkeys(d.kind for d in article.documents):
+            if kind in reader.documents:
+                buckets[document_section(kind)].append(article)
     shown_in: dict[int, str] = {}
     sections = []
     for key in keys:

@@ -25,7 +25,7 @@ from digests.ratelimit import LocalGate, RateGate
 from digests.services import Newsroom
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
-from digests.store.models import Delivery, DeliveryState
+from digests.store.models import Delivery, DeliveryKind, DeliveryState
 from digests.store.subscribers import SubscriberRepository
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,20 @@ class SendError(Exception):
 
 class Blocked(SendError):
     """The chat is gone for us: bot blocked, user deactivated, bot kicked (403)."""
+
+
+class Moved(SendError):
+    """The group became a supergroup with a new id: the chat moves there and the message is
+    sent again to the new id."""
+
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"group moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class ThreadGone(SendError):
+    """The forum topic the message was for is deleted or closed: the chat falls back to its
+    General topic and the message goes there."""
 
 
 class RetryAfter(SendError):
@@ -59,16 +73,24 @@ class _Withdrawn(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: int, text: str, buttons: Buttons = ()) -> int:
-        """Send one HTML message (with inline buttons, if any); returns its message id."""
+    async def send(
+        self, chat_id: int, text: str, buttons: Buttons = (), thread_id: int | None = None
+    ) -> int:
+        """Send one HTML message (with inline buttons, if any; into a forum topic, if given);
+        returns its message id."""
         ...
 
-    async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
+    async def copy(
+        self, chat_id: int, from_chat_id: int, message_id: int, thread_id: int | None = None
+    ) -> int:
         """Copy a message (formatting, photos) to `chat_id`; returns the new message id."""
         ...
 
-    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> int:
-        """Send a photo with an HTML caption; returns its message id."""
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, thread_id: int | None = None
+    ) -> int:
+        """Send a photo with an HTML caption (into a forum topic, if given); returns its
+        message id."""
         ...
 
 
@@ -148,6 +170,7 @@ class DeliveryEngine:
         policy: DeliveryPolicy | None = None,
         on_blocked: Callable[[int], Awaitable[None]] | None = None,
         gate: RateGate | None = None,
+        on_thread_gone: Callable[[int, str], Awaitable[None]] | None = None,
     ) -> None:
         self.room = room
         self.sender = sender
@@ -158,6 +181,9 @@ class DeliveryEngine:
         self._in_flight = asyncio.Semaphore(self.policy.in_flight)
         self._resume_at = 0.0  # monotonic time before which nothing is sent (RetryAfter)
         self.on_blocked = on_blocked
+        self.on_thread_gone = on_thread_gone
+        # (chat, forum topic) found deleted or closed by this engine: sent to General instead.
+        self._gone_threads: set[tuple[int, int | None]] = set()
         self._cancelled: set[int] = set()
         self._cancelled_checked = 0.0
         self._next_takeover = 0.0
@@ -233,11 +259,44 @@ class DeliveryEngine:
             DeliveryRepository(session).mark_progress(marks)
 
     def _blocked(self, delivery_id: int, chat_id: int, reason: str) -> None:
+        """The chat is unreachable: the row ends blocked and the chat pauses. A digest that
+        could not go leaves its news for the next one, once the chat is back (within
+        DIGEST_MAX_AGE): the chat's last digest is the last one that was sent."""
         with session_scope(self.room.sessions) as session:
             row = session.get(Delivery, delivery_id)
+            subscribers = SubscriberRepository(session)
             if row is not None:
                 row.state, row.last_error = DeliveryState.BLOCKED, reason[:2000]
-            SubscriberRepository(session).deactivate(chat_id, reason)
+                if row.kind is DeliveryKind.DIGEST and row.subscriber_id is not None:
+                    subscriber = subscribers.get(chat_id)
+                    if subscriber is not None:
+                        subscriber.last_digest_at = DeliveryRepository(session).last_sent_digest_at(
+                            row.subscriber_id
+                        )
+            subscribers.deactivate(chat_id, reason)
+
+    def _thread_gone(self, row: Delivery) -> None:
+        """The chat's topic is gone: the chat falls back to its General topic, with what is
+        queued for it, and this row goes back to the queue for it."""
+        with session_scope(self.room.sessions) as session:
+            SubscriberRepository(session).drop_thread(row.chat_id)
+            again = session.get(Delivery, row.id)
+            if again is not None:
+                again.state, again.claimed_by = DeliveryState.QUEUED, None
+                again.next_attempt_at = self.room.clock.now()
+
+    def _moved(self, row: Delivery, new_chat_id: int) -> None:
+        """The chat moves with its settings; this row goes back to the queue, to the new id."""
+        with session_scope(self.room.sessions) as session:
+            SubscriberRepository(session).move(row.chat_id, new_chat_id)
+            moved = session.get(Delivery, row.id)
+            if moved is not None:
+                moved.chat_id, moved.state, moved.claimed_by = (
+                    new_chat_id,
+                    DeliveryState.QUEUED,
+                    None,
+                )
+                moved.next_attempt_at = self.room.clock.now()
 
     # -- sending -------------------------------------------------------------------------
     async def _wait_for_chat(self, chat_id: int) -> None:
@@ -250,12 +309,17 @@ class DeliveryEngine:
             await asyncio.sleep(wait)
 
     async def _send_part(self, row: Delivery, index: int) -> int:
+        thread = row.message_thread_id
+        if (row.chat_id, thread) in self._gone_threads:
+            thread = None  # found gone while this row waited: the General topic
         if row.copy_from_chat_id is not None and row.copy_message_id is not None:
-            return await self.sender.copy(row.chat_id, row.copy_from_chat_id, row.copy_message_id)
+            return await self.sender.copy(
+                row.chat_id, row.copy_from_chat_id, row.copy_message_id, thread
+            )
         part = MessagePart.from_json(row.parts[index])
         if part.photo:
-            return await self.sender.send_photo(row.chat_id, part.photo_bytes, part.text)
-        return await self.sender.send(row.chat_id, part.text, part.buttons)
+            return await self.sender.send_photo(row.chat_id, part.photo_bytes, part.text, thread)
+        return await self.sender.send(row.chat_id, part.text, part.buttons, thread)
 
     def _backoff(self, attempts: int) -> timedelta:
         seconds = min(self.policy.backoff_max, self.policy.backoff_initial * 2 ** (attempts - 1))
@@ -314,6 +378,19 @@ class DeliveryEngine:
             outcome.blocked += 1
             if self.on_blocked:
                 await self.on_blocked(row.chat_id)
+        except ThreadGone as exc:
+            await self.write_marks()
+            log.info("topic %s of %s is gone (%s)", row.message_thread_id, row.chat_id, exc)
+            self._gone_threads.add((row.chat_id, row.message_thread_id))
+            await asyncio.to_thread(self._thread_gone, row)
+            outcome.retried += 1
+            if self.on_thread_gone:
+                await self.on_thread_gone(row.chat_id, str(exc))
+        except Moved as exc:
+            await self.write_marks()
+            log.info("chat %s moved to %s", row.chat_id, exc.new_chat_id)
+            await asyncio.to_thread(self._moved, row, exc.new_chat_id)
+            outcome.retried += 1
         except RetryAfter as exc:
             await self.write_marks()
             await asyncio.to_thread(

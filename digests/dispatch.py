@@ -78,6 +78,7 @@ def reader_of(subscriber: Subscriber) -> Reader:
         topics=frozenset(s.key for s in subs if s.kind is SubscriptionKind.TOPIC),
         leaders=frozenset(s.key for s in subs if s.kind is SubscriptionKind.LEADER),
         format=subscriber.digest_format,
+        documents=frozenset(s.key for s in subs if s.kind is SubscriptionKind.DOCUMENT),
     )
 
 
@@ -218,8 +219,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
         .order_by(Subscriber.next_digest_at, Subscriber.id)
         .limit(limit)
     ).all()
-    topics: dict[int, set[str]] = {}
-    leaders: dict[int, set[str]] = {}
+    keys: dict[SubscriptionKind, dict[int, set[str]]] = {k: {} for k in SubscriptionKind}
     ids = [r.id for r in rows]
     for start in range(0, len(ids), 1000):
         for sid, kind, key in session.execute(
@@ -229,7 +229,9 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
                 Subscription.frequency == Frequency.DAILY,
             )
         ):
-            (topics if kind is SubscriptionKind.TOPIC else leaders).setdefault(sid, set()).add(key)
+            keys[kind].setdefault(sid, set()).add(key)
+    topics, leaders = keys[SubscriptionKind.TOPIC], keys[SubscriptionKind.LEADER]
+    documents = keys[SubscriptionKind.DOCUMENT]
     keywords = AlertRepository(session).queries_of(ids, Frequency.DAILY)
     return [
         Due(
@@ -248,6 +250,7 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
                 topics=frozenset(topics.get(r.id, ())),
                 leaders=frozenset(leaders.get(r.id, ())),
                 keywords=tuple(keywords.get(r.id, ())),
+                documents=frozenset(documents.get(r.id, ())),
             ),
         )
         for r in rows
@@ -320,6 +323,7 @@ def _queue_batch(
             key = (
                 reader.topics,
                 reader.leaders,
+                reader.documents,
                 reader.language,
                 reader.timezone,
                 reader.format,

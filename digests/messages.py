@@ -1,7 +1,8 @@
 """A message as the ledger keeps it: Telegram HTML and, optionally, inline buttons.
 
 Stored in a delivery row's `parts` (JSON): a plain string when the part has no buttons (as
-every part was before buttons existed), else an object with the text and the button rows.
+every part was before buttons existed), else an object with the text and the button rows
+(each button `[label, callback data]`, or `[label, inline query, "share"]`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline button: its label and its callback data (at most 64 bytes)."""
+    """An inline button: its label and its callback data (at most 64 bytes); or, with `share`,
+    a button that opens the chat picker with `@bot <data>` typed (inline mode)."""
 
     text: str
     data: str
+    share: bool = False
 
 
+SHARE = "share"  # the third element of a stored share button
 Buttons = tuple[tuple[Button, ...], ...]  # rows of buttons
 
 
@@ -43,7 +47,10 @@ class MessagePart:
             return self.text
         value: dict[str, object] = {
             "text": self.text,
-            "buttons": [[[b.text, b.data] for b in row] for row in self.buttons],
+            "buttons": [
+                [[b.text, b.data, SHARE] if b.share else [b.text, b.data] for b in row]
+                for row in self.buttons
+            ],
         }
         if self.photo:
             value["photo"] = self.photo
@@ -56,7 +63,7 @@ class MessagePart:
         if not isinstance(value, dict) or not isinstance(value.get("text"), str):
             raise ValueError(f"not a message part: {value!r}")
         rows = tuple(
-            tuple(Button(str(text), str(data)) for text, data in row)
+            tuple(Button(str(b[0]), str(b[1]), len(b) > 2 and b[2] == SHARE) for b in row)
             for row in value.get("buttons") or ()
         )
         photo = value.get("photo") or ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import date
 
 from digests.dates import When
 
@@ -57,3 +58,18 @@ class SourceConfig:
     tls_security_level: int | None = None
     # Other hosts this source's fetches may reach (redirects, a listing's article links).
     allowed_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """An official document an item names (`digests/documents.py` finds them). `code` as the
+    document writes it ("53/CĐ-BYT"), `key` folded for lookups ("53/cd-byt"), `number` its
+    leading number without leading zeros ("53"); `kind` a slug of `seeds/documents.toml`."""
+
+    kind: str
+    code: str
+    key: str
+    number: str
+    issuer: str | None = None
+    issued_on: date | None = None
+    signer: str | None = None

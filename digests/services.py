@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digests.clock import Clock, SystemClock
 from digests.config import Settings
+from digests.documents import DocumentCatalog, extractor_for, load_document_catalog
 from digests.metrics import Metrics
 from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
@@ -46,6 +47,8 @@ class Newsroom:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     # This process's counters (messages sent, 429s, poll cycles) for /metrics and /healthz.
     metrics: Metrics = field(default_factory=Metrics)
+    # The kinds of official documents (seeds/documents.toml): extraction, /vanban, rendering.
+    documents: DocumentCatalog = field(default_factory=load_document_catalog)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Newsroom:
@@ -53,9 +56,11 @@ class Newsroom:
         if migrate:
             ensure_schema(engine)
         catalog = catalog_if_present(settings)
+        documents = load_document_catalog()
         labels = None
         if catalog is not None:
-            labels = labels_for(catalog)
+            extractor = extractor_for(documents)
+            labels = labels_for(catalog, extractor.extract, documents.fingerprint)
             urgent_file = settings.topics_file.parent / "urgent.toml"
             if urgent_file.exists():
                 labels.urgency = load_urgency(urgent_file)
@@ -66,6 +71,7 @@ class Newsroom:
             clock=clock or SystemClock(),
             catalog=catalog,
             labels=labels,
+            documents=documents,
         )
 
     def close(self) -> None:

@@ -4,7 +4,7 @@ forget a chat. Each function is one unit of work; callers get plain `SubscriberV
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from digests.compose import FORMATS
@@ -102,13 +102,18 @@ class SubscriberView:
     next_digest_at: datetime | None
     topics: tuple[str, ...]
     leaders: tuple[str, ...]
+    # Kinds of official documents with a section of their own (`/vanban cong-dien`).
+    documents: tuple[str, ...] = ()
+    # A forum group's topic its messages go to (None: the chat itself, or General).
+    thread_id: int | None = None
+    title: str | None = None
     # (kind, key) -> frequency, for every subscription.
-    frequencies: dict[tuple[SubscriptionKind, str], Frequency]
-    urgent_mode: UrgentMode
-    quiet: tuple[time, time] | None
-    weekly_day: int
-    weekly_time: time
-    next_weekly_at: datetime | None
+    frequencies: dict[tuple[SubscriptionKind, str], Frequency] = field(default_factory=dict)
+    urgent_mode: UrgentMode = UrgentMode.ON
+    quiet: tuple[time, time] | None = None
+    weekly_day: int = 5
+    weekly_time: time = time(8, 0)
+    next_weekly_at: datetime | None = None
 
     def frequency(self, kind: SubscriptionKind, key: str) -> Frequency | None:
         return self.frequencies.get((kind, key))
@@ -134,6 +139,9 @@ def _view(subscriber: Subscriber) -> SubscriberView:
         next_digest_at=subscriber.next_digest_at,
         topics=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.TOPIC)),
         leaders=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.LEADER)),
+        documents=tuple(sorted(s.key for s in subs if s.kind is SubscriptionKind.DOCUMENT)),
+        thread_id=subscriber.message_thread_id,
+        title=subscriber.title,
         frequencies={(s.kind, s.key): s.frequency for s in subs},
         urgent_mode=subscriber.urgent_mode,
         quiet=quiet,
@@ -328,6 +336,11 @@ def set_timezone(room: Newsroom, chat_id: int, zone: str) -> SubscriberView:
     return _change(room, chat_id, _setter("timezone", known, room))[0]
 
 
+def set_thread(room: Newsroom, chat_id: int, thread_id: int | None) -> SubscriberView:
+    """A forum group's messages go to this topic from now on (None: the General topic)."""
+    return _change(room, chat_id, _setter("message_thread_id", thread_id))[0]
+
+
 def set_paused(room: Newsroom, chat_id: int, paused: bool) -> SubscriberView:
     return _change(room, chat_id, _setter("paused", paused, room))[0]
 
@@ -450,6 +463,31 @@ def mark_unreachable(room: Newsroom, chat_id: int, reason: str) -> bool:
     """Telegram said the bot is blocked, the user deactivated or the bot kicked."""
     with session_scope(room.sessions) as session:
         return SubscriberRepository(session).deactivate(chat_id, reason)
+
+
+def mark_reachable(room: Newsroom, chat_id: int) -> bool:
+    """The bot is back in the chat (re-added, or unblocked): a known chat that was inactive
+    is active again with its settings, and its next digest is scheduled. False otherwise."""
+    with session_scope(room.sessions) as session:
+        subscriber = SubscriberRepository(session).get(chat_id)
+        if subscriber is None or subscriber.active:
+            return False
+        subscriber.active, subscriber.inactive_reason = True, None
+        _reschedule(subscriber, room)
+        return True
+
+
+def move_chat(room: Newsroom, old_chat_id: int, new_chat_id: int) -> bool:
+    """A group became a supergroup (a new chat id): it keeps its settings, subscriptions and
+    queued messages. False when the old chat was not registered."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).move(old_chat_id, new_chat_id)
+
+
+def reachable_people(room: Newsroom, user_ids: list[int]) -> list[tuple[int, str]]:
+    """Of these people, those with an active private chat with the bot, and its language."""
+    with session_scope(room.sessions) as session:
+        return SubscriberRepository(session).reachable_private(user_ids)
 
 
 def active_chat_ids(room: Newsroom) -> list[int]:

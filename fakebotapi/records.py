@@ -15,9 +15,16 @@ NOT_MODIFIED = (
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(description)
         self.status, self.description, self.retry_after = status, description, retry_after
+        self.parameters = parameters or {}
 
 
 @dataclass
@@ -34,6 +41,7 @@ class Sent:
     time: float
     photo_bytes: int = 0
     data: bytes = b""  # the photo or document itself
+    thread_id: int | None = None  # the forum topic it went to
 
 
 @dataclass

@@ -6,8 +6,9 @@ It behaves like Telegram where the bot can tell: HTML parse mode validated, 4096
 when asked or when its rate limits are on (30 a second overall, 1 a second per chat, 20 a
 minute per group), 5xx on demand or at random with a seed. It records everything the bot
 sends, and lets a test act as users: send a text or command, press a button, reply, block the
-bot. Updates go out by long polling (getUpdates) or, after setWebhook, are POSTed to the bot
-with its secret token.
+bot. Channels, forum topics, membership and migration are in `fakebotapi/chats.py`; inline
+mode in `fakebotapi/inline.py`. Updates go out by long polling (getUpdates) or, after
+setWebhook, are POSTed to the bot with its secret token.
 """
 
 from __future__ import annotations
@@ -25,10 +26,23 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from bot.telegram_html import EntityError, parse_html, utf16_len
+from fakebotapi.chats import ChatLife
+from fakebotapi.inline import InlineMode
 from fakebotapi.records import NOT_MODIFIED, SEND_METHODS, ApiError, Fault, Limits, Sent
 
+# Parameters that come as JSON text in a form-encoded request.
+JSON_PARAMETERS = (
+    "reply_markup",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "link_preview_options",
+    "results",
+    "button",
+)
 
-class FakeTelegram:
+
+class FakeTelegram(ChatLife, InlineMode):
     def __init__(self, *, bot_username: str = "mohbot_test_bot", bot_id: int = 7000001) -> None:
         self.bot = {"id": bot_id, "is_bot": True, "first_name": "MoH Bot", "username": bot_username}
         self.bot_id = bot_id
@@ -62,6 +76,8 @@ class FakeTelegram:
         # The longest time this server's event loop could not run (see `watch_stalls`).
         self.longest_stall = 0.0
         self._stall_watch: asyncio.Task[None] | None = None
+        self._init_chat_life()
+        self._init_inline()
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -119,6 +135,7 @@ class FakeTelegram:
         return self.chats[chat_id]
 
     def block(self, user_id: int) -> None:
+        """The user blocks the bot without the bot being told (see `block_bot`)."""
         self.blocked.add(user_id)
 
     def unblock(self, user_id: int) -> None:
@@ -232,8 +249,13 @@ class FakeTelegram:
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
-    def send_text(self, user_id: int, text: str, chat_id: int | None = None) -> dict[str, Any]:
+    def send_text(
+        self, user_id: int, text: str, chat_id: int | None = None, thread_id: int | None = None
+    ) -> dict[str, Any]:
+        """A text from the user (in a forum topic when `thread_id` is given)."""
         content: dict[str, Any] = {"text": text}
+        if thread_id is not None:
+            content.update(message_thread_id=thread_id, is_topic_message=True)
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [
@@ -343,7 +365,7 @@ class FakeTelegram:
         for key, value in list(params.items()):
             if value in ("true", "false"):
                 params[key] = value == "true"
-        for key in ("reply_markup", "commands", "scope", "allowed_updates", "link_preview_options"):
+        for key in JSON_PARAMETERS:
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):
                     params[key] = json.loads(params[key])
@@ -390,21 +412,20 @@ class FakeTelegram:
             }
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.parameters:
+                body["parameters"] = {**body.get("parameters", {}), **exc.parameters}
             return web.json_response(body, status=exc.status)
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
         return web.json_response({"ok": True, "result": result})
 
     # -- validation ------------------------------------------------------------------------------
-    def _chat(self, params: dict[str, Any], key: str = "chat_id") -> int:
-        try:
-            chat_id = int(params[key])
-        except (KeyError, ValueError, TypeError):
-            raise ApiError(400, "Bad Request: chat not found") from None
-        if chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
+    def _chat(self, params: dict[str, Any]) -> int:
+        """The chat a message goes to (an id, or a channel's @name), if the bot may post there."""
+        chat_id = self._known(params)
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        self._can_send(chat_id)
         return chat_id
 
     def _text(self, raw: str, parse_mode: str | None, limit: int, empty: str) -> str:
@@ -447,9 +468,12 @@ class FakeTelegram:
         parse_mode: str | None,
         markup: dict[str, Any] | None,
         photo_size: int = 0,
+        thread_id: int | None = None,
         **content: Any,
     ) -> dict[str, Any]:
         self._rate_limit(chat_id)
+        if thread_id is not None:
+            content.update(message_thread_id=thread_id, is_topic_message=True)
         message_id = self._next_message_id(chat_id)
         now = time.monotonic()
         message = {
@@ -463,7 +487,18 @@ class FakeTelegram:
             message["reply_markup"] = markup
         self.messages[(chat_id, message_id)] = message
         self.sent.append(
-            Sent(method, chat_id, message_id, visible, raw, parse_mode, markup, now, photo_size)
+            Sent(
+                method,
+                chat_id,
+                message_id,
+                visible,
+                raw,
+                parse_mode,
+                markup,
+                now,
+                photo_size,
+                thread_id=thread_id,
+            )
         )
         self.send_times.append(now)
         return message
@@ -474,7 +509,7 @@ class FakeTelegram:
             **self.bot,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
 
     async def api_getUpdates(
@@ -491,9 +526,22 @@ class FakeTelegram:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         return self.updates[:limit]
 
+    @staticmethod
+    def _scope(params: dict[str, Any]) -> str:
+        """A command menu's scope as a key: "default", "all_private_chats", ... or "chat:<id>"."""
+        scope = params.get("scope") or {}
+        kind = str(scope.get("type", "default"))
+        if kind in ("chat", "chat_administrators", "chat_member"):
+            kind += f":{scope.get('chat_id')}"
+            if "user_id" in scope:
+                kind += f":{scope['user_id']}"
+        return kind
+
     def api_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        scope = (params.get("scope") or {}).get("type", "default")
-        self.commands[(scope, params.get("language_code") or "")] = list(
+        scope = params.get("scope") or {}
+        if "chat_id" in scope:
+            self._known({"chat_id": scope["chat_id"]})  # Telegram: "chat not found"
+        self.commands[(self._scope(params), params.get("language_code") or "")] = list(
             params.get("commands") or []
         )
         return True
@@ -501,13 +549,21 @@ class FakeTelegram:
     def api_getMyCommands(
         self, params: dict[str, Any], files: dict[str, bytes]
     ) -> list[dict[str, str]]:
-        scope = (params.get("scope") or {}).get("type", "default")
-        return self.commands.get((scope, params.get("language_code") or ""), [])
+        return self.commands.get((self._scope(params), params.get("language_code") or ""), [])
 
     def api_deleteMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
-        scope = (params.get("scope") or {}).get("type", "default")
-        self.commands.pop((scope, params.get("language_code") or ""), None)
+        self.commands.pop((self._scope(params), params.get("language_code") or ""), None)
         return True
+
+    def menu_for(self, chat_id: int, language: str = "") -> list[str]:
+        """The command names a person sees in their private chat, found as Telegram does:
+        the chat's own menu (in their language, then any), all private chats', the default."""
+        for scope in (f"chat:{chat_id}", "all_private_chats", "default"):
+            for code in (language, ""):
+                commands = self.commands.get((scope, code))
+                if commands is not None:
+                    return [c["command"] for c in commands]
+        return []
 
     def api_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         self.webhook = {"url": params.get("url"), "secret_token": params.get("secret_token")}
@@ -530,7 +586,17 @@ class FakeTelegram:
         parse_mode = params.get("parse_mode")
         visible = self._text(raw, parse_mode, 4096, "Bad Request: message text is empty")
         markup = self._markup(params)
-        return self._record("sendMessage", chat_id, visible, raw, parse_mode, markup, text=visible)
+        thread_id = self._thread(chat_id, params)
+        return self._record(
+            "sendMessage",
+            chat_id,
+            visible,
+            raw,
+            parse_mode,
+            markup,
+            thread_id=thread_id,
+            text=visible,
+        )
 
     def _media(
         self, method: str, kind: str, params: dict[str, Any], files: dict[str, bytes]
@@ -561,7 +627,15 @@ class FakeTelegram:
                 "file_size": len(data),
             }
         message = self._record(
-            method, chat_id, visible, caption, parse_mode, markup, photo_size=len(data), **content
+            method,
+            chat_id,
+            visible,
+            caption,
+            parse_mode,
+            markup,
+            photo_size=len(data),
+            thread_id=self._thread(chat_id, params),
+            **content,
         )
         self.sent[-1].data = data
         return message
@@ -580,7 +654,14 @@ class FakeTelegram:
         content = {k: source[k] for k in ("text", "caption", "photo", "entities") if k in source}
         visible = str(source.get("text") or source.get("caption") or "")
         message = self._record(
-            "copyMessage", chat_id, visible, visible, None, self._markup(params), **content
+            "copyMessage",
+            chat_id,
+            visible,
+            visible,
+            None,
+            self._markup(params),
+            thread_id=self._thread(chat_id, params),
+            **content,
         )
         return {"message_id": message["message_id"]}
 
@@ -664,9 +745,7 @@ class FakeTelegram:
         return True
 
     def api_getChat(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        chat_id = int(params.get("chat_id") or 0)
-        if chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
+        chat_id = self._known(params)
         return {
             **self.chats[chat_id],
             "accent_color_id": 0,
@@ -676,56 +755,9 @@ class FakeTelegram:
                 "limited_gifts": False,
                 "unique_gifts": False,
                 "premium_subscription": False,
+                "gifts_from_channels": False,
             },
         }
-
-    def _member(self, chat_id: int, user_id: int) -> dict[str, Any]:
-        user = self.users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "?"}
-        if self.chats.get(chat_id, {}).get("type") == "private":
-            status = "member"
-        else:
-            status = self.members.get(chat_id, {}).get(user_id, "left")
-        member: dict[str, Any] = {"status": status, "user": user}
-        if status == "creator":
-            member["is_anonymous"] = False
-        elif status == "administrator":
-            member.update(
-                dict.fromkeys(
-                    (
-                        "can_be_edited",
-                        "is_anonymous",
-                        "can_manage_chat",
-                        "can_delete_messages",
-                        "can_manage_video_chats",
-                        "can_restrict_members",
-                        "can_promote_members",
-                        "can_change_info",
-                        "can_invite_users",
-                        "can_post_stories",
-                        "can_edit_stories",
-                        "can_delete_stories",
-                    ),
-                    False,
-                )
-            )
-        return member
-
-    def api_getChatMember(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        chat_id = int(params.get("chat_id") or 0)
-        if chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
-        return self._member(chat_id, int(params.get("user_id") or 0))
-
-    def api_getChatAdministrators(
-        self, params: dict[str, Any], files: dict[str, bytes]
-    ) -> list[dict[str, Any]]:
-        chat_id = int(params.get("chat_id") or 0)
-        members = self.members.get(chat_id, {})
-        return [
-            self._member(chat_id, u)
-            for u, s in members.items()
-            if s in ("creator", "administrator")
-        ]
 
     def api_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         self._chat(params)

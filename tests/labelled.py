@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class LabelledItem:
     topics: frozenset[str]
     leaders: frozenset[str]
     where: str  # source and key, for reports
+    published: date | None = None
 
 
 @cache
@@ -95,6 +97,7 @@ def load(name: str) -> list[LabelledItem]:
                 topics=frozenset(label["topics"]),
                 leaders=frozenset(label["leaders"]),
                 where=f"{label['source']} {label['key']}",
+                published=item.published.at.date() if item.published else None,
             )
         )
     return items

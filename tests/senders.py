@@ -17,7 +17,9 @@ class ScriptedSender:
         self.sent: list[tuple[int, str]] = []
         self.next_id = 1
 
-    async def send(self, chat_id: int, text: str, buttons: Buttons = ()) -> int:
+    async def send(
+        self, chat_id: int, text: str, buttons: Buttons = (), thread_id: int | None = None
+    ) -> int:
         await asyncio.sleep(0)
         script = self.faults.get(chat_id)
         if script:
@@ -27,8 +29,12 @@ class ScriptedSender:
         self.next_id += 1
         return self.next_id
 
-    async def copy(self, chat_id: int, from_chat_id: int, message_id: int) -> int:
+    async def copy(
+        self, chat_id: int, from_chat_id: int, message_id: int, thread_id: int | None = None
+    ) -> int:
         return await self.send(chat_id, f"copy of {from_chat_id}/{message_id}")
 
-    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> int:
-        return await self.send(chat_id, f"photo of {len(png)} bytes: {caption}")
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, thread_id: int | None = None
+    ) -> int:
+        return await self.send(chat_id, f"photo of {len(png)} bytes: {caption}", (), thread_id)

@@ -89,7 +89,11 @@ def test_stats_match_the_database(newsroom: Newsroom, clock: FakeClock) -> None:
     _audience(newsroom)
     subscriptions.set_paused(newsroom, 4, True)
     labels = ArticleLabels(
-        lambda t, s, b, sec: (["food-safety"] if "thực phẩm" in t else ["leadership"], []), "t"
+        lambda t, s, b, sec, published: (
+            ["food-safety"] if "thực phẩm" in t else ["leadership"],
+            [],
+        ),
+        "t",
     )
     with session_scope(newsroom.sessions) as session:
         repo = ArticleRepository(session)
@@ -139,7 +143,7 @@ def test_articles_are_counted_on_their_publication_day(
             ],
             source_id=None,
             now=clock.now(),  # all of them first seen now
-            labels=ArticleLabels(lambda t, s, b, sec: (["leadership"], []), "t"),
+            labels=ArticleLabels(lambda t, s, b, sec, published: (["leadership"], []), "t"),
         )
     series = stats.chart_series(newsroom, days=14)
     per_day = {

@@ -154,6 +154,28 @@ async def test_settings_commands(settings: Settings, newsroom: Newsroom) -> None
         assert subscriptions.get(newsroom, 901).leaders == ()  # type: ignore[union-attr]
 
 
+async def test_leaders_are_the_current_ones_and_a_former_one_is_answered_plainly(
+    settings: Settings, newsroom: Newsroom
+) -> None:
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(911, language_code="vi")
+        bot.tg.user(912, language_code="en")
+        await bot.say(911, "/start")
+        await bot.say(912, "/start")
+        (leaders,) = await bot.say(911, "/leaders")
+        slugs = [data.rsplit(":", 1)[-1] for _text, data in buttons(leaders.reply_markup)]
+        assert "le-duc-luan" in slugs and "nguyen-thanh-long" not in slugs
+        (former,) = await bot.say(911, "/follow nguyen thanh long")
+        assert "không còn giữ chức vụ" in former.text and "Nguyễn Thanh Long" in former.text
+        (former_en,) = await bot.say(912, "/follow Nguyễn Thị Kim Tiến")
+        assert "no longer holds office" in former_en.text
+        # An old button for a former leader answers the same, and follows no one.
+        answer = await bot.press(911, leaders, "1:l:nguyen-thanh-long")
+        assert answer.get("show_alert") is True and "không còn" in answer.get("text", "")
+        assert subscriptions.get(newsroom, 911).leaders == ()  # type: ignore[union-attr]
+        assert subscriptions.get(newsroom, 912).leaders == ()  # type: ignore[union-attr]
+
+
 async def test_latest_and_search(settings: Settings, newsroom: Newsroom) -> None:
     import_seeds(newsroom, PROJECT_ROOT / "seeds")
     async with running_bot(settings, newsroom) as bot:

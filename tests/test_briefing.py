@@ -190,7 +190,10 @@ async def test_more_button_pages_through_a_section_and_survives_a_restart(
         (digest,) = await digest_at_seven(bot, 3, clock)
         titles += [line for line in items_of(digest)]
         assert "…và 40 tin khác trong mục này" in digest.text
-        (row,) = digest.reply_markup["inline_keyboard"]  # type: ignore[index]
+        *shares, row = digest.reply_markup["inline_keyboard"]  # type: ignore[index]
+        # Each of the five items shown has its share button; the section's "more" goes last.
+        queries = [b["switch_inline_query"] for r in shares for b in r]
+        assert len(set(queries)) == 5 and all(q.startswith("id:") for q in queries)
         assert row[0]["text"].startswith("Xem thêm 40 tin · Hoạt động lãnh đạo Bộ")
         before = len(bot.tg.messages_to(3))
         await bot.press(3, digest, row[0]["callback_data"])
@@ -300,3 +303,51 @@ async def test_small_things_readers_noticed(
             "(07:00 Thứ Năm 05/03). Bản tin tới: 07:00 Thứ Sáu 06/03."
         )
         assert len(bot.tg.messages_to(-100)) == before  # the group's chatter is not answered
+
+
+async def test_one_story_from_two_outlets_is_one_item(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """Two outlets' reports of one event (real headlines of 26/12/2025) are one item that links
+    the other outlet ("+1 nguồn"); an unrelated poisoning of the same day stays its own item."""
+    clock.set(SEVEN - timedelta(hours=1))
+
+    def report(title: str, url: str, hours: int, lead: str) -> ParsedItem:
+        return ParsedItem(
+            title=title, url=url, published=_when(SEVEN - timedelta(hours=hours)), summary=lead
+        )
+
+    school = "Học sinh lớp 2 Trường tiểu học Nguyễn Trãi (Huế) nôn ói sau bữa ăn bán trú."
+    items = [
+        report(
+            "Nhiều em học sinh tiểu học ở Huế nôn ói trong giờ ăn bán trú",
+            "https://plo.vn/nhieu-em-hoc-sinh-tieu-hoc-o-hue-non-oi-post888576.html",
+            2,
+            school,
+        ),
+        report(
+            "Sau bữa ăn trưa, nhiều học sinh một trường tiểu học ở Huế bị nôn ói",
+            "https://tienphong.vn/sau-bua-an-trua-nhieu-hoc-sinh-post1808073.tpo",
+            3,
+            school,
+        ),
+        report(
+            "Hưng Yên: 27 công nhân nhập viện nghi ngộ độc thực phẩm",
+            "https://www.phunuvagiadinh.vn/hung-yen-27-cong-nhan-nhap-vien-739304",
+            4,
+            "Công nhân một công ty ở khu công nghiệp Tiền Hải đau bụng, nôn sau bữa trưa.",
+        ),
+    ]
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(8)
+        await bot.say(8, "/start food-safety")
+        store(newsroom, items)
+        (digest,) = await bot.say(8, "/digest")
+        lines = digest.text.split("\n")
+        shown = [line for line in lines if line.startswith("• ")]
+        assert shown == ["• " + items[0].title, "• " + items[2].title]
+        hue = lines[lines.index(shown[0]) + 1]
+        assert hue.startswith("  plo.vn · 05/03/2026 05:00")
+        assert hue.endswith("· +1 nguồn: tienphong.vn")
+        assert '<a href="https://tienphong.vn/' in digest.raw
+        assert "nguồn" not in lines[lines.index(shown[1]) + 1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -29,7 +29,7 @@ START = datetime(2026, 3, 4, 23, 0, tzinfo=UTC)
 
 
 def keyword_labels(
-    title: str, summary: str, body: str, section: str | None
+    title: str, summary: str, body: str, section: str | None, published: date | None
 ) -> tuple[list[str], list[str]]:
     """A tiny deterministic labeler for these tests (the real classifier is tested elsewhere)."""
     text = title.lower()

@@ -54,8 +54,10 @@ def write_sources(path: Path, sources: dict[str, str]) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def fast_fetcher(max_bytes: int = 200_000) -> Fetcher:
-    return Fetcher(FetchPolicy(timeout=0.5, max_bytes=max_bytes, attempts=2, backoff_initial=0.01))
+def fast_fetcher(max_bytes: int = 200_000, timeout: float = 0.5) -> Fetcher:
+    return Fetcher(
+        FetchPolicy(timeout=timeout, max_bytes=max_bytes, attempts=2, backoff_initial=0.01)
+    )
 
 
 async def test_good_feed_then_304(newsroom: Newsroom, settings: Settings) -> None:
@@ -177,7 +179,12 @@ async def test_feed_corpus(sqlite_url: str, tmp_path: Path, clock) -> None:  # t
                 if title and (not malformed or entry.get("link") or entry.get("id")):
                     expected_titles.add(title)
         write_sources(settings.sources_file, sources)
-        reports = await ingest(room, fetcher=fast_fetcher(max_bytes=2_000_000), concurrency=16)
+        # 2 s a feed: 300 feeds answer 16 at a time while their items are classified (rules
+        # and the learned part) in threads sharing the GIL; on a loaded 2-core machine 0.5 s
+        # timed some out. The deadline itself is tested elsewhere.
+        reports = await ingest(
+            room, fetcher=fast_fetcher(max_bytes=2_000_000, timeout=2.0), concurrency=16
+        )
     assert len(reports) == len(files)
     for report in reports:
         assert report.ok or (report.error and len(report.error) > 5), report

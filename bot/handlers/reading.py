@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext, argument_text, call, chat_view, language_of, reply
 from bot.handlers import errors
 from bot.jobs import digest_renderer
 from bot.keyboards import CallbackData, MorePage, markup_of
-from bot.names import topic_name
+from bot.names import document_kind_name, topic_name
 from bot.render import Section, article_block, pack
 from bot.texts import Html, Texts
 from digests import reading
@@ -29,7 +29,12 @@ def render_articles(
     repeats the header, marked as continued."""
     texts = context.services.texts
     undated = texts.get(language, "undated")
-    blocks = [article_block(a, zone, undated) for a in articles]
+    documents = context.services.newsroom.documents
+
+    def kind_name(slug: str) -> str:
+        return document_kind_name(documents, slug, language)
+
+    blocks = [article_block(a, zone, undated, kind_name=kind_name) for a in articles]
     return pack(
         "",
         [Section(header, blocks)],
@@ -161,6 +166,12 @@ async def on_more(update: Update, context: BotContext, data: CallbackData) -> No
         await errors.expired_button(update, context)
         return
     services = context.services
+    if chat.type == Chat.CHANNEL:
+        # A reader's tap in a channel must not post a page for every subscriber of it.
+        language = await language_of(update, context)
+        text = services.texts.get(language, "more_in_channel", bot=context.bot.username)
+        await query.answer(text, show_alert=True)
+        return
     await query.answer()
     found = await call(
         section_page, services.newsroom, chat.id, page.section, page.since, page.until, page.offset
@@ -182,7 +193,13 @@ async def on_more(update: Update, context: BotContext, data: CallbackData) -> No
     )
     undated = services.texts.get(language, "undated")
     blocks = [
-        article_block(a, reader.timezone, undated, compact=reader.format == "compact")
+        article_block(
+            a,
+            reader.timezone,
+            undated,
+            compact=reader.format == "compact",
+            kind_name=lambda slug: renderer.kind_name(slug, language),
+        )
         for a in found.articles
     ]
     parts = pack(

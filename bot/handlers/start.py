@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from telegram import Chat, Update
 
-from bot.context import BotContext, call, chat_view, language_of, may_change, reply
+from bot.context import (
+    BotContext,
+    call,
+    chat_view,
+    language_of,
+    may_change,
+    reply,
+    topic_of,
+)
 from bot.handlers.subscriptions import resolve_and_follow, topics_keyboard
+from bot.menus import install_admin_menu
 from bot.names import leader_names, topic_names
 from digests import subscriptions
 from digests.store.models import ChatKind
@@ -59,7 +68,16 @@ async def start(update: Update, context: BotContext) -> None:
         text = texts.get(
             language, "welcome_back", topics=", ".join(names) or texts.get(language, "none")
         )
+    if chat.is_forum:
+        # In a forum, /start by an admin chooses the topic the group's digest goes to.
+        topic = topic_of(update)
+        if topic != view.thread_id:
+            await call(subscriptions.set_thread, services.newsroom, chat.id, topic)
+        text += "\n\n" + texts.get(language, "topic_bound" if topic else "topic_general")
     await reply(update, context, text, topics_keyboard(context, view, language))
+    if chat.type == Chat.PRIVATE and chat.id in services.admin_ids:
+        # An admin the bot had never seen at start-up gets the admin menu now.
+        await install_admin_menu(context.bot, texts, chat.id)
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -6,10 +6,19 @@ from __future__ import annotations
 import html
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
+from bot.context import (
+    BotContext,
+    argument_text,
+    call,
+    chat_view,
+    language_of,
+    may_change,
+    reply,
+    target_id,
+)
 from bot.handlers.alerts import FREQUENCY_MARK, frequency_name
 from bot.keyboards import Action, CallbackData, button, toggle_keyboard
 from bot.names import leader_name, leader_names, topic_name, topic_names
@@ -17,7 +26,7 @@ from bot.render import escape
 from digests import subscriptions
 from digests.store.models import Frequency, SubscriptionKind
 from digests.subscriptions import SubscriberView, SubscriptionError, split_frequency
-from digests.topics.catalog import Topic
+from digests.topics.catalog import Leader, Topic
 from digests.topics.resolver import Item, Resolution
 
 
@@ -48,8 +57,12 @@ def topics_keyboard(
 def leaders_keyboard(
     context: BotContext, view: SubscriberView, language: str
 ) -> InlineKeyboardMarkup:
+    catalog = context.services.catalog
+    # Leaders in office, and a former one only while this chat still follows them.
     options = [
-        (leader.slug, leader_name(leader, language)) for leader in context.services.catalog.leaders
+        (leader.slug, leader_name(leader, language))
+        for leader in catalog.leaders
+        if leader.current or leader.slug in view.leaders
     ]
     return toggle_keyboard(
         options,
@@ -104,10 +117,21 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
         return
     if not await may_change(update, context, language):
         return
+    if isinstance(known, Leader) and not known.current:
+        current = await chat_view(update, context)
+        if current is None or known.slug not in current.leaders:  # only unfollowing is left
+            await _former_answer(
+                query, services.texts.get(language, "former_leader", name=known.name)
+            )
+            return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     try:
         view, now_on = await call(
-            subscriptions.toggle, services.newsroom, chat.id, kind, data.argument
+            subscriptions.toggle,
+            services.newsroom,
+            await target_id(update, context) or chat.id,
+            kind,
+            data.argument,
         )
     except SubscriptionError as exc:
         await query.answer(services.texts.get(language, exc.key), show_alert=True)
@@ -129,6 +153,11 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
     except BadRequest as exc:  # a double tap: the keyboard already shows this state
         if "not modified" not in str(exc).lower():
             raise
+
+
+async def _former_answer(query: CallbackQuery, text: str) -> None:
+    """A button for a leader no longer in office: the plain answer, as an alert."""
+    await query.answer(_plain(text), show_alert=True)
 
 
 def _plain(html_text: str) -> str:
@@ -165,15 +194,23 @@ async def resolve_and_follow(
     if match is None:
         await _suggest(update, context, text, resolution, language, leaders_only, unfollow)
         return False
+    if isinstance(match, Leader) and not match.current and not unfollow:
+        # Following a former leader would bring only old news: say so plainly.
+        if not quiet:
+            await reply(
+                update, context, services.texts.get(language, "former_leader", name=match.name)
+            )
+        return True
     is_topic = isinstance(match, Topic)
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
+    chat_id = await target_id(update, context) or chat.id
     if unfollow:
         _view, changed = await call(
-            subscriptions.unfollow, services.newsroom, chat.id, kind, match.slug
+            subscriptions.unfollow, services.newsroom, chat_id, kind, match.slug
         )
     else:
         _view, changed = await call(
-            subscriptions.follow, services.newsroom, chat.id, kind, match.slug, frequency
+            subscriptions.follow, services.newsroom, chat_id, kind, match.slug, frequency
         )
     if isinstance(match, Topic):
         name = topic_name(match, language)
@@ -257,10 +294,17 @@ async def on_suggestion(update: Update, context: BotContext, data: CallbackData)
         return
     if not await may_change(update, context, language):
         return
+    if isinstance(known, Leader) and not known.current:
+        await _former_answer(query, services.texts.get(language, "former_leader", name=known.name))
+        return
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
     try:
         _view, changed = await call(
-            subscriptions.follow, services.newsroom, chat.id, kind, data.argument
+            subscriptions.follow,
+            services.newsroom,
+            await target_id(update, context) or chat.id,
+            kind,
+            data.argument,
         )
     except SubscriptionError as exc:
         await query.answer(services.texts.get(language, exc.key), show_alert=True)

@@ -21,6 +21,7 @@ from digests.store.models import (
     Subscriber,
     table_of,
 )
+from digests.store.subscribers import SubscriberRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class DeliveryRepository:
         `return_ids`, else nothing: RETURNING costs a fifth more on a digest fan-out."""
         encoded: dict[int, list[str | dict[str, object]]] = {}
         rows = []
+        # Groups bound to a forum topic: every message to them goes there (one small query).
+        threads = SubscriberRepository(self.session).threads()
         for new in deliveries:
             # The many readers of one digest share one parts list: encoded once.
             parts = encoded.get(id(new.parts))
@@ -95,6 +98,7 @@ class DeliveryRepository:
                     "copy_message_id": new.copy_message_id,
                     "article_ids": list(new.article_ids),
                     "priority": new.priority,
+                    "message_thread_id": threads.get(new.chat_id),
                     "parts_sent": 0,
                     "state": DeliveryState.QUEUED,
                     "attempts": 0,
@@ -212,6 +216,16 @@ class DeliveryRepository:
                 last_error=None,
             ),
             marks,
+        )
+
+    def last_sent_digest_at(self, subscriber_id: int) -> datetime | None:
+        """When the subscriber's last delivered digest was queued (what it covered ends there)."""
+        return self.session.scalar(
+            select(func.max(Delivery.created_at)).where(
+                Delivery.subscriber_id == subscriber_id,
+                Delivery.kind == DeliveryKind.DIGEST,
+                Delivery.state == DeliveryState.SENT,
+            )
         )
 
     def states_of(self, ids: Sequence[int]) -> dict[DeliveryState, int]:

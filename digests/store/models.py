@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -152,6 +153,9 @@ class Article(Base):
     leaders: Mapped[list[ArticleLeader]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    documents: Mapped[list[ArticleDocument]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ArticleDocument.position"
+    )
 
 
 class ArticleTopic(Base):
@@ -170,6 +174,27 @@ class ArticleLeader(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
     leader: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ArticleDocument(Base):
+    """An official document an article names ("Công điện 53/CĐ-BYT"): article <-> document.
+    `key` is the code folded for lookups ("53/cd-byt"), `number` its leading number."""
+
+    __tablename__ = "article_documents"
+    __table_args__ = (Index("ix_article_documents_kind", "kind"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
+    code: Mapped[str] = mapped_column(String(120))
+    number: Mapped[str] = mapped_column(String(8), index=True)
+    issuer: Mapped[str | None] = mapped_column(String(64))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    signer: Mapped[str | None] = mapped_column(String(120))
+    # Order of mention in the title and lead (the first is the item's main document).
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
 
 
 class ArticleLink(Base):
@@ -236,14 +261,33 @@ class Subscriber(Base):
     weekly_time: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")
     next_weekly_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
 
+    # In a forum supergroup: the topic its messages go to (None: the General topic).
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger)
+
     subscriptions: Mapped[list[Subscription]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="subscriber"
     )
 
 
+class ChannelManager(Base):
+    """A person who linked a channel (an administrator of it): they manage its settings from
+    their private chat, and are told when the bot loses its rights there. `editing`: the
+    channel their settings commands apply to now (one at most per person)."""
+
+    __tablename__ = "channel_managers"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    editing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
 class SubscriptionKind(enum.StrEnum):
     TOPIC = "topic"
     LEADER = "leader"
+    # A kind of official documents (`/vanban cong-dien`); the key is the kind's slug.
+    DOCUMENT = "document"
 
 
 class Frequency(enum.StrEnum):
@@ -413,6 +457,8 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The forum topic the message goes to (None: the chat itself, or a forum's General topic).
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     # The articles a digest carried, so the next digest starts after them.
     article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 

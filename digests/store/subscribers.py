@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from digests.store.models import (
     ChatKind,
     Delivery,
+    DeliveryState,
     Frequency,
     Subscriber,
     Subscription,
@@ -92,6 +93,66 @@ class SubscriberRepository:
         subscriber.active = False
         subscriber.inactive_reason = reason[:255]
         return True
+
+    def move(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """Give the chat its new id, with what is queued for it. A row already made for the
+        new id (someone typed /start there first) gives way to the old chat's settings."""
+        subscriber = self.get(old_chat_id)
+        if subscriber is None:
+            return False
+        newer = self.get(new_chat_id)
+        if newer is not None:
+            self.delete(newer)
+            self.session.flush()
+        subscriber.chat_id = new_chat_id
+        subscriber.kind = ChatKind.GROUP
+        self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.subscriber_id == subscriber.id,
+                Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]),
+            )
+            .values(chat_id=new_chat_id)
+        )
+        return True
+
+    def drop_thread(self, chat_id: int) -> None:
+        """The chat's forum topic is gone: its messages (queued ones too) go to General."""
+        subscriber = self.get(chat_id)
+        if subscriber is not None:
+            subscriber.message_thread_id = None
+        self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.chat_id == chat_id,
+                Delivery.state.in_([DeliveryState.QUEUED, DeliveryState.SENDING]),
+            )
+            .values(message_thread_id=None)
+        )
+
+    def threads(self) -> dict[int, int]:
+        """Chats bound to a forum topic -> the topic (few: forum groups only)."""
+        rows = self.session.execute(
+            select(Subscriber.chat_id, Subscriber.message_thread_id).where(
+                Subscriber.message_thread_id.is_not(None)
+            )
+        ).all()
+        return {chat_id: thread for chat_id, thread in rows if thread is not None}
+
+    def reachable_private(self, user_ids: list[int]) -> list[tuple[int, str]]:
+        """Active private chats among these ids, with their language."""
+        if not user_ids:
+            return []
+        rows = self.session.execute(
+            select(Subscriber.chat_id, Subscriber.language)
+            .where(
+                Subscriber.chat_id.in_(user_ids),
+                Subscriber.kind == ChatKind.PRIVATE,
+                Subscriber.active,
+            )
+            .order_by(Subscriber.chat_id)
+        ).all()
+        return [(chat_id, language) for chat_id, language in rows]
 
     def audience(
         self, topics: Iterable[str] = (), leaders: Iterable[str] = (), everyone: bool = False

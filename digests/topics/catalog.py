@@ -6,6 +6,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from digests.paths import TOPICS_FILE
@@ -44,12 +45,34 @@ class Leader:
     title_vi: str
     title_en: str
     variants: tuple[str, ...]
+    # The term in office at the ministry (first day, last day); None: not recorded / ongoing.
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def current(self) -> bool:
+        """Whether the leader holds office now (the catalog records no end to the term)."""
+        return self.until is None
+
+    def in_office(self, day: date | None) -> bool:
+        """Whether the leader held office on `day`; an undated item cannot rule anyone out."""
+        if day is None:
+            return True
+        return (self.since is None or self.since <= day) and (
+            self.until is None or day <= self.until
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class LeadershipRule:
     titles: tuple[str, ...]
     actions: tuple[str, ...]
+    # Titles only the Ministry of Health's own leaders hold ("Bộ trưởng Bộ Y tế", "Health
+    # Minister"): such a leader as the headline's or the lead's actor makes leadership.
+    ministry_titles: tuple[str, ...] = ()
+    # Words in that headline or sentence that make the act someone else's (an appointment, a
+    # trial): the leader is then not its actor.
+    not_actor: tuple[str, ...] = ()
     action_exclude: tuple[str, ...] = ()
     # Names of other countries: a title followed by one is a foreign leader's, which is not
     # leadership but evidence for `foreign_topic` (as strong as a strong phrase).
@@ -93,6 +116,11 @@ class Catalog:
                 return slug
         return None
 
+    @property
+    def current_leaders(self) -> tuple[Leader, ...]:
+        """The leaders in office now, in the catalog's order (what /leaders offers)."""
+        return tuple(x for x in self.leaders if x.current)
+
     def leader(self, key: str) -> Leader | None:
         """A leader by slug or by name as written in the catalog."""
         return next((x for x in self.leaders if key in (x.slug, x.name)), None)
@@ -115,6 +143,20 @@ def _tables(data: dict[str, object], key: str) -> list[dict[str, object]]:
 def _section_key(text: str) -> str:
     """'Tin hoạt động', 'tin-hoat-dong', 'TIN HOẠT ĐỘNG' -> 'tin hoat dong'."""
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
+def _date(entry: dict[str, object], key: str, where: str) -> date | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise CatalogError(f"{where}: {key} must be a date (YYYY-MM-DD)")
 
 
 def _text(entry: dict[str, object], key: str, where: str) -> str:
@@ -152,6 +194,12 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
         slug = _text(entry, "slug", where)
         name = _text(entry, "name", f"leader {slug!r}")
         variants = _strings(entry, "variants", f"leader {slug!r}")
+        since, until = (
+            _date(entry, "since", f"leader {slug!r}"),
+            _date(entry, "until", f"leader {slug!r}"),
+        )
+        if since and until and until < since:
+            raise CatalogError(f"leader {slug!r}: until comes before since")
         leaders.append(
             Leader(
                 slug=slug,
@@ -159,6 +207,8 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
                 title_vi=_text(entry, "title_vi", f"leader {slug!r}"),
                 title_en=_text(entry, "title_en", f"leader {slug!r}"),
                 variants=tuple(dict.fromkeys((name, *variants))),
+                since=since,
+                until=until,
             )
         )
     for kind, slugs in (("topic", [t.slug for t in topics]), ("leader", [x.slug for x in leaders])):
@@ -179,6 +229,8 @@ def parse_catalog(data: dict[str, object], fingerprint: str = "") -> Catalog:
         rule=LeadershipRule(
             titles=_strings(rule, "titles", "leadership_rule"),
             actions=_strings(rule, "actions", "leadership_rule"),
+            ministry_titles=_strings(rule, "ministry_titles", "leadership_rule"),
+            not_actor=_strings(rule, "not_actor", "leadership_rule"),
             action_exclude=_strings(rule, "action_exclude", "leadership_rule"),
             foreign=_strings(rule, "foreign", "leadership_rule"),
             foreign_topic=str(foreign_topic) if foreign_topic is not None else None,

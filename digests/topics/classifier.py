@@ -22,19 +22,23 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from digests.text import fold, same_tone_style, syllables
-from digests.topics.catalog import Catalog
+from digests.topics.catalog import Catalog, Leader
+from digests.topics.model import TopicModel, known_features, load_model
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 9
+RULES_VERSION = 11
 THRESHOLD = 4.0
+PARTIAL = 1.5  # a rule score from here up to THRESHOLD is partial evidence, a model feature
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
 BODY_CAP = 3.0
 LEAD_WINDOW = 70  # syllables of the lead the leadership rule looks at
+BODY_WINDOW = 60  # and of the body after it (only the ministry's own leaders count there)
 FOREIGN_WINDOW = 4  # syllables after a title where a country's name makes it foreign
 LEADERSHIP = "leadership"
 # Characters of each field that are read: enough for any real article (the body's score is
@@ -54,6 +58,8 @@ class Classification:
     topics: list[str]
     leaders: list[str]
     explain: dict[str, list[Evidence]] = field(default_factory=dict)
+    # Topics the rules saw some evidence for without reaching the threshold (for the model).
+    partial: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +146,15 @@ def _phrase(text: str, owner: str, kind: str, folded: bool) -> _Phrase:
 
 
 class Classifier:
-    """Compiled once per catalog; `classify` is pure and fast."""
+    """Compiled once per catalog; `classify` is pure and fast. With a `model` (the learned
+    part, `digests.topics.model`), topics other than leadership are decided by the rules and
+    the model together: a topic the model is sure of, or one the rules found and the model
+    does not rule out; a topic given by the article's section always stays."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, model: TopicModel | None = None) -> None:
         self.catalog = catalog
+        self.model = model
+        self._leaders: dict[str, Leader] = {x.name: x for x in catalog.leaders}
         self._indexes = {folded: self._build(folded) for folded in (False, True)}
 
     def _build(self, folded: bool) -> _Index:
@@ -162,6 +173,12 @@ class Classifier:
                 # Do Xuan Tuyen visits Hà Nội"): full names are distinctive enough to match so.
                 phrases += [_phrase(v, leader.name, "leader", True) for v in leader.variants]
         phrases += [_phrase(t, "title", "rule-title", folded) for t in self.catalog.rule.titles]
+        phrases += [
+            _phrase(t, "ministry", "rule-title", folded) for t in self.catalog.rule.ministry_titles
+        ]
+        phrases += [
+            _phrase(t, "not-actor", "rule-not-actor", folded) for t in self.catalog.rule.not_actor
+        ]
         phrases += [_phrase(t, "action", "rule-action", folded) for t in self.catalog.rule.actions]
         phrases += [
             _phrase(t, "action", "rule-exclude", folded) for t in self.catalog.rule.action_exclude
@@ -176,34 +193,41 @@ class Classifier:
         return _Index(phrases)
 
     def classify(
-        self, title: str, summary: str = "", body: str = "", section: str | None = None
+        self,
+        title: str,
+        summary: str = "",
+        body: str = "",
+        section: str | None = None,
+        published: date | None = None,
     ) -> Classification:
+        """Topics and leaders of an article. `published` (the article's date) decides who was
+        in office: a leader named outside their term, or called former ("cựu Bộ trưởng …"), is
+        not one of the article's leaders and does not make it leadership activity."""
         title = (title or "")[: ANALYSED_CHARS["title"]]
         summary = (summary or "")[: ANALYSED_CHARS["summary"]]
         body = (body or "")[: ANALYSED_CHARS["body"]]
         # No diacritics anywhere (typed without them): compare folded.
         folded = not any(_HAS_DIACRITIC.search(t) for t in (title, summary, body))
         index = self._indexes[folded]
-        paragraphs = [p for p in body.split("\n") if p.strip()]
-        if summary.strip():
-            lead, rest = summary, body
-            if paragraphs and paragraphs[0].strip() == summary.strip():
-                rest = "\n".join(paragraphs[1:])
-        else:
-            lead, rest = (paragraphs[0], "\n".join(paragraphs[1:])) if paragraphs else ("", "")
+        lead, rest = lead_and_rest(summary, body)
 
         scores: dict[str, float] = {}
         body_scores: dict[str, float] = {}
         evidence: dict[str, list[Evidence]] = {}
         leaders: list[str] = []
+        former: set[str] = set()  # leaders the text calls former
+        # In an undated item, a leader whose term has ended is taken as named in office unless
+        # the headline or lead speaks of a former office anywhere ("2 cựu Thứ trưởng …").
+        former_cue = published is None and bool(_FORMER_CUE.search(f"{title}\n{lead}"))
         leadership_hits: list[Evidence] = []
+        not_actor_title = False
         visited: dict[str, str] = {}  # "visit" and "place" -> the phrase seen in title or lead
 
         for field_name, text in (("title", title), ("lead", lead), ("body", rest)):
             if not text:
                 continue
             text, lowered = _tokens(text, folded)
-            hits = index.scan(text, lowered)
+            hits = self._current(index.scan(text, lowered), lowered, published, former_cue, former)
             excluded: dict[str, set[int]] = {}  # topic -> syllable positions its excludes cover
             for start, phrase in hits:
                 if phrase.kind == "exclude":
@@ -248,12 +272,20 @@ class Classifier:
                 for _start, phrase in _rule_words(hits, ("rule-visit", "rule-place"), limit):
                     visited.setdefault(phrase.owner, phrase.text)
                 ours, foreign = self._leadership(field_name, text, lowered, hits)
-                if ours:
+                if field_name == "title" and any(p.kind == "rule-not-actor" for _s, p in hits):
+                    not_actor_title = True
+                if ours and not not_actor_title:
                     leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
                 topic = self.catalog.rule.foreign_topic
                 if foreign and topic:
                     scores[topic] = scores.get(topic, 0.0) + strong_w
                     evidence.setdefault(topic, []).append(Evidence(foreign, field_name, strong_w))
+            elif not leadership_hits and not not_actor_title:
+                # The body's first lines: the ministry's own leader (by name or by a title only
+                # they hold) and an action ("Phát biểu tại buổi lễ, Thứ trưởng … cho biết").
+                ours, _foreign = self._leadership(field_name, text, lowered, hits)
+                if ours:
+                    leadership_hits.append(Evidence(text[:80], field_name, THRESHOLD))
 
         for topic, score in body_scores.items():
             scores[topic] = scores.get(topic, 0.0) + min(BODY_CAP, score)
@@ -273,13 +305,71 @@ class Classifier:
                 )
 
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
+        partial = [t for t, score in scores.items() if PARTIAL <= score < THRESHOLD]
+        if self.model is not None:
+            found = known_features(self.model.vocabulary, title, lead, rest, topics, partial)
+            topics = self._with_model(topics, section_topic, evidence, found)
         order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
+        leaders = [x for x in leaders if x not in former]
         leaders.sort(key=lambda name: order.get(name, 0))
         return Classification(
             topics=topics,
             leaders=leaders,
             explain={t: evidence.get(t, []) for t in topics},
+            partial=sorted(partial),
         )
+
+    def _with_model(
+        self,
+        topics: list[str],
+        section_topic: str | None,
+        evidence: dict[str, list[Evidence]],
+        found: frozenset[str],
+    ) -> list[str]:
+        """The rules' topics, decided again with the model (leadership and the section's topic
+        are the rules' alone); the model's topics explained by their strongest features."""
+        assert self.model is not None
+        # Leadership, the section's topic, and a topic the model was not trained for (one
+        # added to the catalog since) are the rules' alone.
+        learned = set(self.model.topics)
+        decided = {t for t in topics if t in (LEADERSHIP, section_topic) or t not in learned}
+        for prediction in self.model.predict(found, set(topics), explain=True):
+            if prediction.topic in decided or prediction.topic == LEADERSHIP:
+                continue
+            decided.add(prediction.topic)
+            if prediction.topic not in topics:
+                words = ", ".join(f for f, _w in prediction.strongest)
+                evidence.setdefault(prediction.topic, []).append(
+                    Evidence(words, "model", round(prediction.probability, 3))
+                )
+        return [t.slug for t in self.catalog.topics if t.slug in decided]
+
+    def _current(
+        self,
+        hits: list[tuple[int, _Phrase]],
+        lowered: list[str],
+        published: date | None,
+        former_cue: bool,
+        former: set[str],
+    ) -> list[tuple[int, _Phrase]]:
+        """The hits without the leaders who were not in office at the article's date or are
+        called former in the text (those are added to `former`)."""
+        if not any(p.kind == "leader" for _s, p in hits):
+            return hits
+        title_starts = {s + len(p.tokens): s for s, p in hits if p.kind == "rule-title"}
+        kept = []
+        for s, p in hits:
+            if p.kind == "leader":
+                leader = self._leaders.get(p.owner)
+                if leader is not None and (
+                    not leader.in_office(published) or (former_cue and not leader.current)
+                ):
+                    continue
+                if _former(lowered[max(0, s - 2) : s]) or _former_title(s, lowered, title_starts):
+                    former.add(p.owner)
+                    continue
+            kept.append((s, p))
+        return kept
 
     def _leadership(
         self, field_name: str, text: str, lowered: list[str], hits: list[tuple[int, _Phrase]]
@@ -292,19 +382,34 @@ class Classifier:
         actions = [s for s, _p in _rule_words(hits, ("rule-action",), limit)]
         action_at = set(actions)
         foreign_at = {s: s + len(p.tokens) for s, p in hits if p.kind == "rule-foreign"}
-        longest: dict[int, int] = {}  # start -> end of the longest title there
+        longest: dict[int, _Phrase] = {}  # start -> the longest title there
         people = []
+        ours = []  # the ministry's leaders: by name, or by a title only the ministry's have
+        named_at = {s for s, p in hits if p.kind == "leader"}
         for s, p in hits:
             if s >= limit or _former(lowered[max(0, s - 2) : s]):
                 continue  # a former minister in the news is not the ministry's leadership
             if p.kind == "leader":
                 people.append((s, s + len(p.tokens)))
+                ours.append((s, s + len(p.tokens)))
             elif p.kind == "rule-title":
-                longest[s] = max(longest.get(s, 0), s + len(p.tokens))
+                known = longest.get(s)
+                if known is None or (len(p.tokens), p.owner == "ministry") > (
+                    len(known.tokens),
+                    known.owner == "ministry",
+                ):
+                    longest[s] = p
         foreign: str | None = None
-        for s, end in longest.items():
+        original: list[str] | None = None
+        for s, title_phrase in longest.items():
+            end = s + len(title_phrase.tokens)
             if _another_ministry(lowered[end : end + 3]):
                 continue
+            if fold(title_phrase.text) in _MINISTER_TITLES and end not in named_at:
+                # "Bộ trưởng Tô Lâm", "Minister Nguyen Kim Son": a minister named, not ours.
+                original = original or _SYLLABLE.findall(text)
+                if _named(original, end):
+                    continue
             # "Bộ trưởng Y tế Lào", "Thủ tướng Chính phủ nước CHDCND Lào": another country's
             # leader, when its name follows within a few syllables and before any action.
             after = next((i for i in range(end, end + FOREIGN_WINDOW) if i in foreign_at), None)
@@ -312,11 +417,23 @@ class Classifier:
                 foreign = foreign or " ".join(lowered[s : foreign_at[after]])
                 continue
             people.append((s, end))
+            if title_phrase.owner == "ministry" or end in named_at:
+                ours.append((s, end))  # "Bộ trưởng Bộ Y tế", or a title before a leader's name
         if not people:
             return False, foreign
+        if field_name == "body":
+            return bool(ours) and bool(actions), None
+        if ours and _actor(field_name, text, lowered, ours, hits):
+            return True, foreign
         first_person_end = min(end for _s, end in people)
         if field_name == "lead":
-            return bool(actions), foreign
+            if ours:
+                return bool(actions), foreign
+            # Another leader (the Prime Minister, the General Secretary) in the lead counts as
+            # the health sector's leadership only as the actor of what it reports, not when
+            # mentioned ("theo chỉ đạo của Thủ tướng", "raised by General Secretary To Lam").
+            actors = [p for p in people if _actor(field_name, text, lowered, [p], hits)]
+            return any(a >= end for a in actions for _s, end in actors), foreign
         if any(a >= first_person_end for a in actions):
             return True, foreign
         if ":" in text:
@@ -325,9 +442,72 @@ class Classifier:
         return False, foreign
 
 
+# Generic titles of a minister: followed by a name that is not a catalog leader's, the
+# minister is another one ("Bộ trưởng Tô Lâm").
+_MINISTER_TITLES = frozenset({"bo truong", "thu truong", "minister", "deputy minister"})
+# Words before a leader that leave them the actor ("bà Đào Hồng Lan", "Acting Minister").
+_BEFORE_ACTOR = frozenset(
+    {"ong", "ba", "gs", "pgs", "ts", "bs", "ths", "quyen", "acting", "mr", "ms", "dr", "the"}
+)
+# Right after the leader: the act is done to them, by someone else ("được bổ nhiệm", "bị").
+_PASSIVE = frozenset({"duoc", "bi", "was", "is", "has", "been"})
+_CLAUSE = re.compile(r"[,;:]|\s[-–—]\s|^")
+ACTOR_WINDOW = 30  # syllables of the lead's start where its actor is looked for
+
+
+def _named(original: list[str], at: int) -> bool:
+    """Whether a personal name (two capitalised syllables) starts at `at`."""
+    following = original[at : at + 2]
+    return len(following) == 2 and all(w[:1].isupper() for w in following)
+
+
+def _actor(
+    field_name: str,
+    text: str,
+    lowered: list[str],
+    ours: list[tuple[int, int]],
+    hits: list[tuple[int, _Phrase]],
+) -> bool:
+    """Whether the ministry's leader is the actor of the headline or of the lead: named (or
+    titled) at the start of the headline or of one of its parts ("Hà Nội: Thứ trưởng …"), or
+    at the start of a clause of the lead's first sentence ("Ngày 29/11, Bộ trưởng Bộ Y tế ban
+    hành …"), and not followed by a passive ("được điều động", "bị khởi tố"). Not when the
+    headline or that sentence says the act is someone else's: an appointment, a trial
+    (the catalog's `not_actor` words)."""
+    head = text.split(". ", 1)[0] if field_name == "lead" else text
+    limit = min(len(syllables(head)), ACTOR_WINDOW if field_name == "lead" else len(lowered))
+    if any(p.kind == "rule-not-actor" and s < limit for s, p in hits):
+        return False
+    starts = {len(syllables(head[: m.end()])) for m in _CLAUSE.finditer(head)}
+    ends = dict(ours)
+    for start, end in ours:
+        while end in ends and ends[end] > end:  # "Thứ trưởng Bộ Y tế" then the name
+            end = ends[end]
+        if start >= limit or fold(" ".join(lowered[end : end + 1])) in _PASSIVE:
+            continue
+        at = start
+        while at > 0 and at not in starts and fold(lowered[at - 1]) in _BEFORE_ACTOR:
+            at -= 1
+        if at in starts:
+            return True
+    return False
+
+
+def lead_and_rest(summary: str, body: str) -> tuple[str, str]:
+    """The lead (the summary, or the body's first paragraph) and the rest of the body."""
+    paragraphs = [p for p in body.split("\n") if p.strip()]
+    if summary.strip():
+        if paragraphs and paragraphs[0].strip() == summary.strip():
+            return summary, "\n".join(paragraphs[1:])
+        return summary, body
+    return (paragraphs[0], "\n".join(paragraphs[1:])) if paragraphs else ("", "")
+
+
 def _rule_window(field_name: str, lowered: list[str]) -> int:
     """How many syllables of the field the leadership rule reads: all of a title, the start
     of a lead."""
+    if field_name == "body":
+        return BODY_WINDOW
     return LEAD_WINDOW if field_name == "lead" else len(lowered)
 
 
@@ -354,6 +534,30 @@ def _former(before: list[str]) -> bool:
     )
 
 
+_FORMER_CUE = re.compile(
+    r"\b(?:cựu|former|ex-|nguyên (?:bộ trưởng|thứ trưởng))", re.IGNORECASE | re.UNICODE
+)
+_HONORIFICS = frozenset({"ong", "ba", "gs", "pgs", "ts", "bs", "ths", "mr", "ms", "mrs", "dr"})
+
+
+def _former_title(start: int, lowered: list[str], title_starts: dict[int, int]) -> bool:
+    """Whether the titles (and honorifics) just before a name at `start` are a former office:
+    "cựu Bộ trưởng Bộ Y tế Nguyễn Thanh Long", "former Health Minister Nguyen Thanh Long"."""
+    at = start
+    for _ in range(4):
+        if at in title_starts:
+            at = title_starts[at]
+        elif at > 0 and fold(lowered[at - 1]) in _HONORIFICS:
+            at -= 1
+        elif at >= 3 and [fold(w) for w in lowered[at - 3 : at]] == ["bo", "y", "te"]:
+            at -= 3  # "Thứ trưởng Bộ Y tế" read as a title then the ministry's name
+        elif at >= 2 and [fold(w) for w in lowered[at - 2 : at]] == ["y", "te"]:
+            at -= 2
+        else:
+            break
+    return at != start and _former(lowered[max(0, at - 2) : at])
+
+
 def _another_ministry(after: list[str]) -> bool:
     """Whether the words after a leader's title name a ministry other than Health: "Bộ trưởng
     Bộ Tài chính", "Thứ trưởng Bộ Ngoại giao", "Deputy Minister of Foreign Affairs". (The
@@ -366,11 +570,34 @@ def _another_ministry(after: list[str]) -> bool:
     return False
 
 
+def _published(value: object) -> date | None:
+    """The optional `published` field of a `mohbot classify` line: an ISO date or date-time
+    (only the date is used); absent or null means undated."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("published must be an ISO date (YYYY-MM-DD) or date-time")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValueError(
+            f"published must be an ISO date (YYYY-MM-DD), not {value[:40]!r}"
+        ) from None
+
+
+def shipped_classifier(catalog: Catalog) -> tuple[Classifier, str]:
+    """The rules of `catalog` with the shipped model, and the version of the two together
+    (stored labels made with another are stale)."""
+    model, checksum = load_model()
+    return Classifier(catalog, model), f"r{RULES_VERSION}-m{checksum}"
+
+
 def classify_jsonl(
     lines: Iterable[str], catalog: Catalog | Classifier, explain: bool = False
 ) -> Iterator[str]:
-    """The `mohbot classify` contract: one JSON object in, one out, in the same order."""
-    classifier = catalog if isinstance(catalog, Classifier) else Classifier(catalog)
+    """The `mohbot classify` contract: one JSON object in (`title`, `summary`, `body`,
+    `section`, optional `published`), one out (`topics`, `leaders`), in the same order."""
+    classifier = catalog if isinstance(catalog, Classifier) else shipped_classifier(catalog)[0]
     for line in lines:
         if not line.strip():
             continue
@@ -383,6 +610,7 @@ def classify_jsonl(
                 str(item.get("summary") or ""),
                 str(item.get("body") or ""),
                 item.get("section") if isinstance(item.get("section"), str) else None,
+                _published(item.get("published")),
             )
         except (ValueError, TypeError) as exc:
             yield json.dumps({"topics": [], "leaders": [], "error": str(exc)}, ensure_ascii=False)

@@ -4,27 +4,36 @@ are stored by slug); a catalog edit or new classifier rules make stored labels s
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from digests.store.articles import ArticleLabels, ArticleRepository
+from digests.store.articles import ArticleLabels, ArticleRepository, DocumentFinder
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
-from digests.topics.classifier import RULES_VERSION, Classifier
+from digests.topics.classifier import shipped_classifier
 
 
-def labels_for(catalog: Catalog) -> ArticleLabels:
-    classifier = Classifier(catalog)
+def labels_for(
+    catalog: Catalog, documents: DocumentFinder | None = None, documents_version: str = ""
+) -> ArticleLabels:
+    """Topics and leaders from `catalog` (by the shipped classifier: rules and model), and the
+    official documents `documents` finds; the fingerprint changes with any of them
+    (`documents_version`), so `reclassify` redoes all."""
+    classifier, version = shipped_classifier(catalog)
     slug_of = {leader.name: leader.slug for leader in catalog.leaders}
 
     def label(
-        title: str, summary: str, body: str, section: str | None
+        title: str, summary: str, body: str, section: str | None, published: date | None
     ) -> tuple[list[str], list[str]]:
-        result = classifier.classify(title, summary, body, section)
+        result = classifier.classify(title, summary, body, section, published)
         return result.topics, [slug_of.get(name, name) for name in result.leaders]
 
-    return ArticleLabels(labeler=label, fingerprint=f"{catalog.fingerprint}/r{RULES_VERSION}")
+    fingerprint = f"{catalog.fingerprint}/{version}"
+    if documents is not None:
+        fingerprint += f"/d{documents_version}"
+    return ArticleLabels(labeler=label, fingerprint=fingerprint[:64], documents=documents)
 
 
 def catalog_labels(path: Path) -> ArticleLabels:

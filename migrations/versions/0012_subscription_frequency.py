@@ -3,7 +3,7 @@ alerts, what each chat got at once, the weekly summary's schedule; and a priorit
 an admin's alert and a fan-out (immediate items: NORMAL moves from 1 to 2)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,41 @@
+"""Build seeds/syllable_df.tsv, the rarity table `digests.stories` weighs headline words with:
+in how many of the 660 real health news items of tests/data/corpus (title and lead; their
+labels are not read) each content syllable appears. Rebuild it when that corpus grows.
+
+    .venv/bin/python bench/story_weights.py
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from _common import ROOT
+
+from digests import stories
+
+CORPUS = ROOT / "tests" / "data" / "corpus"
+
+
+def main() -> None:
+    items = [
+        json.loads(line)
+        for path in sorted(CORPUS.glob("batch*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    counts: Counter[str] = Counter()
+    for item in items:
+        counts.update(stories.terms(f"{item['title']} {item.get('lead') or ''}"))
+    lines = [
+        "# In how many health news items (title and lead) each content syllable appears:",
+        "# the rarity weights of digests/stories.py. Built by bench/story_weights.py.",
+        f"*documents\t{len(items)}",
+        *(f"{term}\t{n}" for term, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+    ]
+    stories.DF_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{stories.DF_FILE}: {len(counts)} syllables from {len(items)} items")
+
+
+if __name__ == "__main__":
+    main()
