@@ -30,6 +30,7 @@ from telegram.ext import (
 from bot.context import AnyApplication, BotContext, BotServices, install_services, services_of
 from bot.handlers import (
     admin,
+    alerts,
     broadcast,
     channels,
     documents,
@@ -86,6 +87,11 @@ COMMANDS: dict[str, Handler] = {
     "stats": admin.show_stats,
     "sources": admin.sources,
     "format": settings.set_format,
+    "alert": alerts.add_alert,
+    "alerts": alerts.list_alerts,
+    "urgent": alerts.urgent,
+    "quiet": alerts.quiet,
+    "weekly": alerts.weekly,
     "channel": channels.channel,
 }
 
@@ -97,6 +103,8 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.STOP: settings.on_stop,
     Action.ADMIN: broadcast.on_admin_button,
     Action.MORE: reading.on_more,
+    Action.FREQUENCY: alerts.on_frequency,
+    Action.REMOVE_ALERT: alerts.on_remove_alert,
     Action.CHANNEL: channels.on_channel_button,
 }
 

@@ -12,15 +12,24 @@ from bot import notices
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import document_kind_name, leader_name, leader_names, topic_name
-from bot.render import html_to_plain, render_digest
+from bot.render import html_to_plain, render_alert, render_digest, render_weekly
 from bot.sender import TelegramSender, delivery_bot
 from bot.texts import Html
 from bot.ticks import Ticks
-from digests.compose import Digest, DigestSection, section_document_kind, section_leader
+from digests.alerts import AlertRenderer
+from digests.charts import ChartsUnavailable, WeeklyChartLabels, render_weekly_png
+from digests.compose import (
+    Digest,
+    DigestSection,
+    section_document_kind,
+    section_keyword,
+    section_leader,
+)
 from digests.delivery import DeliveryEngine
 from digests.messages import Button, MessagePart
 from digests.reading import ArticleView, share_query
 from digests.text import truncate
+from digests.weekly import WeeklyRenderer, WeeklySummary
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,9 @@ class DigestRenderer:
         return document_kind_name(self.documents, slug, language)
 
     def section_title(self, key: str, language: str) -> str:
+        query = section_keyword(key)
+        if query is not None:
+            return self.texts.get(language, "keyword_section", query=query)
         kind = section_document_kind(key)
         if kind is not None:
             return self.kind_name(kind, language)
@@ -93,6 +105,35 @@ class DigestRenderer:
 
     def plain(self, digest: Digest) -> str:
         return "\n\n".join(html_to_plain(part.text) for part in self(digest))
+
+
+def alert_renderer(services: BotServices) -> AlertRenderer:
+    """The function that turns items sent at once into message parts."""
+    texts = services.texts
+    return lambda message: render_alert(message, texts)
+
+
+def weekly_renderer(services: BotServices) -> WeeklyRenderer:
+    """The function that turns a weekly summary into message parts: the chart (when
+    matplotlib is installed) with the counts as its caption, then the lists."""
+    texts, titles = services.texts, DigestRenderer(services)
+
+    def render(summary: WeeklySummary) -> list[MessagePart]:
+        language = summary.language
+        labels = WeeklyChartLabels(
+            title=texts.get(language, "weekly_chart_title"),
+            axis=texts.get(language, "weekly_chart_axis"),
+            topics={slug: titles.section_title(slug, language) for slug, _n in summary.counts},
+        )
+        chart = None
+        if summary.counts:
+            try:
+                chart = render_weekly_png(summary.counts, labels)
+            except ChartsUnavailable:
+                log.warning("no chart in the weekly summary: matplotlib is not installed")
+        return render_weekly(summary, texts, titles.section_title, chart)
+
+    return render
 
 
 def digest_renderer(services: BotServices) -> DigestRenderer:
@@ -144,6 +185,8 @@ def schedule(application: AnyApplication, intervals: JobIntervals) -> None:
     ticks = Ticks(
         services,
         render=digest_renderer(services),
+        render_alert=alert_renderer(services),
+        render_weekly=weekly_renderer(services),
         keep_going=lambda: application.running,
         poll_every=intervals.poll,
         dispatch_every=intervals.dispatch,

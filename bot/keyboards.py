@@ -31,6 +31,8 @@ class Action(StrEnum):
     STOP = "x"
     ADMIN = "a"
     MORE = "m"
+    FREQUENCY = "q"
+    REMOVE_ALERT = "r"
     CHANNEL = "c"  # manage one of my channels (argument: the channel id without its minus)
 
 
@@ -110,13 +112,22 @@ def button(text: str, action: Action, argument: str) -> InlineKeyboardButton:
 
 
 def toggle_keyboard(
-    options: Sequence[tuple[str, str]], chosen: set[str], action: Action, columns: int = 1
+    options: Sequence[tuple[str, str]],
+    chosen: set[str] | dict[str, str],
+    action: Action,
+    columns: int = 1,
+    last_row: Sequence[InlineKeyboardButton] = (),
 ) -> InlineKeyboardMarkup:
-    """One button per (key, label); ✅ marks the chosen keys."""
+    """One button per (key, label); ✅ marks the chosen keys (or, given a dict, each chosen
+    key's own mark); `last_row`, if any, goes under them."""
+    marks = chosen if isinstance(chosen, dict) else dict.fromkeys(chosen, "✅")
     buttons = [
-        button(f"{'✅ ' if key in chosen else ''}{label}", action, key) for key, label in options
+        button(f"{marks[key] + ' ' if key in marks else ''}{label}", action, key)
+        for key, label in options
     ]
     rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+    if last_row:
+        rows.append(list(last_row))
     return InlineKeyboardMarkup(rows)
 
 

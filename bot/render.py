@@ -15,12 +15,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.texts import Html, Texts
-from digests.compose import Digest, DigestSection, section_leader
+from digests.alerts import AlertMessage
+from digests.compose import Digest, DigestSection, leader_section, news_time, section_leader
 from digests.ingest.bounds import safe_link
 from digests.messages import Button, MessagePart
 from digests.reading import ArticleView
 from digests.stories import outlet
 from digests.text import storable, truncate
+from digests.weekly import WeeklySummary
 
 TELEGRAM_LIMIT = 4096
 # Telegram takes at most 100 buttons under a message: room is left for the "more" buttons.
@@ -325,6 +327,87 @@ def render_digest(
             rows += buttons
         parts.append(MessagePart(text, tuple(rows)))
     return parts
+
+
+def render_alert(
+    message: AlertMessage, texts: Texts, limit: int = TELEGRAM_LIMIT
+) -> list[MessagePart]:
+    """Items sent at once: a short header (🚨 when one is urgent), then each item as in a
+    digest, with the keyword alert that found it."""
+    language, zone = message.language, message.timezone
+    header = texts.get(language, "alert_header_urgent" if message.urgent else "alert_header")
+    undated = texts.get(language, "undated")
+    blocks = []
+    for entry in message.entries:
+        block = article_block(entry.article, zone, undated)
+        if entry.urgent:
+            block = "🚨 " + block
+        if entry.keyword:
+            block += "\n  " + texts.get(language, "alert_keyword", query=entry.keyword)
+        blocks.append(block)
+    return [MessagePart(text) for text in pack(header, [Section(None, blocks)], str, limit)]
+
+
+def render_weekly(
+    summary: WeeklySummary,
+    texts: Texts,
+    section_title: Callable[[str, str], str],
+    chart: bytes | None,
+    limit: int = TELEGRAM_LIMIT,
+) -> list[MessagePart]:
+    """The weekly summary: the chart with the counts as its caption (or the counts as text,
+    without a chart), then each leader's week as a dated list, the top items per topic, and
+    what the keyword alerts found."""
+    language, zone = summary.language, summary.timezone
+    first_day = summary.since.astimezone(ZoneInfo(zone))
+    last_day = summary.until.astimezone(ZoneInfo(zone))
+    head = texts.get(
+        language,
+        "weekly_header",
+        since=first_day.strftime("%d/%m"),
+        until=last_day.strftime("%d/%m/%Y"),
+    )
+    counts = [
+        texts.get(
+            language,
+            "weekly_count",
+            name=section_title(slug, language),
+            count=texts.plural(language, "items", n),
+        )
+        for slug, n in summary.counts
+    ]
+    caption = "\n".join([head, *counts])
+    parts = [MessagePart.with_photo(chart, caption)] if chart else []
+    undated = texts.get(language, "undated")
+    sections = []
+    for leader, items in summary.leaders:
+        title = texts.get(
+            language, "weekly_leader", name=section_title(leader_section(leader), language)
+        )
+        blocks = [
+            f"• {news_time(a).astimezone(ZoneInfo(zone)).strftime('%d/%m')} — "
+            f"{link(a.title, a.url)}"
+            for a in items
+        ]
+        sections.append(Section(texts.get(language, "digest_section", title=title.upper()), blocks))
+    for topic, items in summary.top:
+        title = texts.get(language, "weekly_top", name=section_title(topic, language))
+        blocks = [article_block(a, zone, undated) for a in items]
+        sections.append(Section(texts.get(language, "digest_section", title=title.upper()), blocks))
+    for query, items in summary.keywords:
+        title = texts.get(language, "keyword_section", query=query)
+        blocks = [article_block(a, zone, undated, compact=True) for a in items]
+        sections.append(Section(texts.get(language, "digest_section", title=title.upper()), blocks))
+    header = "" if chart else caption
+    if not sections and not header:
+        return parts
+    if not sections:
+        return [*parts, MessagePart(header)]
+
+    def continued(heading: str) -> str:
+        return texts.get(language, "continued", heading=Html(heading))
+
+    return parts + [MessagePart(t) for t in pack(header, sections, continued, limit)]
 
 
 def html_to_plain(text: str) -> str:

@@ -115,3 +115,17 @@ class TelegramSender:
             self.bot.copy_message(chat_id, from_chat_id, message_id, message_thread_id=thread_id),
             thread_id,
         )
+
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, thread_id: int | None = None
+    ) -> int:
+        return await self._call(
+            self.bot.send_photo(
+                chat_id,
+                png,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id,
+            ),
+            thread_id,
+        )

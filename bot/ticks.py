@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.context import BotServices, call
 from digests import delivery, subscriptions
+from digests.alerts import AlertRenderer, find_alerts, queue_due_alerts
 from digests.backoff import Backoff
 from digests.delivery import DeliveryOutcome
 from digests.dispatch import Renderer, queue_due_digests
@@ -29,6 +30,7 @@ from digests.ingest.sources_file import SourcesFileError
 from digests.messages import MessagePart
 from digests.store.deliveries import NewDelivery
 from digests.store.models import DeliveryKind, DeliveryPriority
+from digests.weekly import WeeklyRenderer, queue_due_weeklies
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,6 +54,8 @@ class Ticks:
     services: BotServices
     render: Renderer
     keep_going: Callable[[], bool]
+    render_alert: AlertRenderer
+    render_weekly: WeeklyRenderer
     poll_every: float = 60.0
     dispatch_every: float = 60.0
     deliver_every: float = 2.0
@@ -87,15 +91,26 @@ class Ticks:
         queue the admins' alerts that the polls call for."""
 
         async def poll() -> None:
-            await poll_and_alert(self.services, due_only=True)
+            reports = await poll_and_alert(self.services, due_only=True)
+            if any(r.new for r in reports):
+                # What subscribers want at once goes now, not at the next dispatcher tick.
+                await self._alerts()
 
         await self._guarded(self.poll_backoff, "poll the sources", poll)
+
+    async def _alerts(self) -> None:
+        room = self.services.newsroom
+        await call(find_alerts, room)
+        await call(queue_due_alerts, room, self.render_alert)
 
     async def dispatch_digests(self) -> None:
         """Queue the digests whose time has come, then start sending them."""
         room = self.services.newsroom
 
         async def dispatch() -> object:
+            # Alerts first: a digest leaves out what its reader gets at once.
+            await self._alerts()
+            await call(queue_due_weeklies, room, self.render_weekly)
             return await call(queue_due_digests, room, self.render)
 
         await self._guarded(self.dispatch_backoff, "queue digests", dispatch)

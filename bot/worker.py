@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from bot import notices
 from bot.app import build_services
-from bot.jobs import digest_renderer
+from bot.jobs import alert_renderer, digest_renderer, weekly_renderer
 from bot.sender import TelegramSender, delivery_bot
 from bot.ticks import Ticks
 from digests.config import Settings
@@ -76,6 +76,8 @@ async def run_worker(
         ticks = Ticks(
             services,
             render=digest_renderer(services),
+            render_alert=alert_renderer(services),
+            render_weekly=weekly_renderer(services),
             keep_going=lambda: not stop.is_set(),
             poll_every=periodic_every,
             dispatch_every=periodic_every,

@@ -15,6 +15,7 @@ and `ChartsUnavailable` says how to get one.
 from __future__ import annotations
 
 import io
+import json
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -211,4 +212,48 @@ def render_png(series: ChartSeries, labels: ChartLabels) -> bytes:
     _draw_subscribers(people, series, labels)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyChartLabels:
+    """The weekly chart's words, in the reader's language."""
+
+    title: str
+    axis: str  # under the bars: "items"
+    topics: Mapping[str, str]  # slug -> name
+
+
+def render_weekly_png(counts: Sequence[tuple[str, int]], labels: WeeklyChartLabels) -> bytes:
+    """The week's items per topic as horizontal bars, each with its figure; the figures are
+    also written into the PNG's "Description" (JSON), so that what it shows can be checked.
+    Raises `ChartsUnavailable` without matplotlib."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ChartsUnavailable('charts need matplotlib: pip install -e ".[charts]"') from exc
+
+    names = [_wrap(labels.topics.get(slug, slug)) for slug, _n in counts]
+    values = [n for _slug, n in counts]
+    colours = topic_colours(list(labels.topics))
+    height = 1.2 + 0.45 * max(1, len(counts))
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    bars = figure.add_subplot()
+    positions = list(range(len(counts)))[::-1]
+    drawn = bars.barh(
+        positions,
+        values,
+        color=[colours.get(slug, UNKNOWN_COLOUR) for slug, _n in counts],
+    )
+    bars.bar_label(drawn, labels=[str(v) for v in values], padding=3, fontsize=FONT)
+    bars.set_yticks(positions, names, fontsize=SMALL)
+    bars.set_xlabel(labels.axis, fontsize=SMALL)
+    bars.set_title(labels.title, fontsize=FONT, loc="left")
+    bars.set_xlim(0, max([1, *values]) * 1.2)
+    bars.spines[["top", "right"]].set_visible(False)
+    buffer = io.BytesIO()
+    description = json.dumps({slug: n for slug, n in counts}, ensure_ascii=False)
+    figure.savefig(buffer, format="png", metadata={"Description": description})
     return buffer.getvalue()

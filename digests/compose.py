@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from digests.reading import ArticleView
 
 LEADER_PREFIX = "leader:"
+KEYWORD_PREFIX = "kw:"
 DOCUMENT_PREFIX = "doc:"
 FORMATS = ("full", "compact")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,6 +30,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def leader_section(slug: str) -> str:
     """The key of a followed leader's section."""
     return LEADER_PREFIX + slug
+
+
+def keyword_section(query: str) -> str:
+    """The key of a keyword alert's section (its query as stored)."""
+    return KEYWORD_PREFIX + query
+
+
+def section_keyword(key: str) -> str | None:
+    """The keyword alert's query a section key names, or None."""
+    return key[len(KEYWORD_PREFIX) :] if key.startswith(KEYWORD_PREFIX) else None
 
 
 def section_leader(key: str) -> str | None:
@@ -56,6 +67,8 @@ class Reader:
     topics: frozenset[str]
     leaders: frozenset[str]
     format: str = "full"
+    # Keyword alerts (their queries) with a section of their own in this digest.
+    keywords: tuple[str, ...] = ()
     # Kinds of official documents (`/vanban cong-dien`): a section each, after the leaders.
     documents: frozenset[str] = frozenset()
 
@@ -157,16 +170,20 @@ def compose(
     since: datetime | None = None,
     until: datetime | None = None,
     stories: Mapping[int, tuple[ArticleView, ...]] | None = None,
+    keyword_matches: Mapping[int, Sequence[str]] | None = None,
 ) -> Digest | None:
     """The reader's digest of `articles` (already limited to what is new for them; with
     `presorted`, already newest first). Articles published before `not_before` are not news.
     `stories` (from `digests.stories.story_groups`) folds other outlets' reports of a story
-    into its first article."""
+    into its first article. `keyword_matches`: article id -> the reader's keyword alerts
+    (queries) it matched, each a section after the topics and leaders."""
     ordered = articles if presorted else sorted(articles, key=newest_first)
     stories = stories or {}
     folded = {other.id for others in stories.values() for other in others}
     news = [a for a in ordered if is_news(a, not_before) and a.id not in folded]
     keys = section_keys(reader, topic_order, leader_order)
+    keys += [keyword_section(q) for q in reader.keywords]
+    keyword_matches = keyword_matches or {}
     buckets: dict[str, list[ArticleView]] = {k: [] for k in keys}
     # Each article's sections, found by lookups (this runs for every distinct reader).
     leader_keys = {leader: k for k in keys if (leader := section_leader(k)) is not None}
@@ -177,6 +194,9 @@ def compose(
         for leader in article.leaders:
             if leader in leader_keys:
                 buckets[leader_keys[leader]].append(article)
+        for query in keyword_matches.get(article.id, ()):
+            if (key := keyword_section(query)) in buckets:
+                buckets[key].append(article)
         for kind in dict.fromkeys(d.kind for d in article.documents):
             if kind in reader.documents:
                 buckets[document_section(kind)].append(article)

@@ -86,6 +86,13 @@ class Sender(Protocol):
         """Copy a message (formatting, photos) to `chat_id`; returns the new message id."""
         ...
 
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, thread_id: int | None = None
+    ) -> int:
+        """Send a photo with an HTML caption (into a forum topic, if given); returns its
+        message id."""
+        ...
+
 
 @dataclass(slots=True)
 class DeliveryPolicy:
@@ -305,6 +312,8 @@ class DeliveryEngine:
                 row.chat_id, row.copy_from_chat_id, row.copy_message_id, thread
             )
         part = MessagePart.from_json(row.parts[index])
+        if part.photo:
+            return await self.sender.send_photo(row.chat_id, part.photo_bytes, part.text, thread)
         return await self.sender.send(row.chat_id, part.text, part.buttons, thread)
 
     def _backoff(self, attempts: int) -> timedelta:

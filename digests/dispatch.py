@@ -18,16 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digests.compose import Digest, Reader, compose, is_news, newest_first, section_articles
+from digests.keywords import KeywordIndex
 from digests.locks import exclusive
 from digests.messages import MessagePart
 from digests.reading import ArticleView, article_view
 from digests.schedule import local_day, next_occurrence
 from digests.services import Newsroom
+from digests.store.alerts import AlertRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
     Article,
     DeliveryKind,
+    Frequency,
     Subscriber,
     Subscription,
     SubscriptionKind,
@@ -127,6 +130,7 @@ def compose_for(
     now: datetime,
     layout: Layout,
     stories: Mapping[int, tuple[ArticleView, ...]] | None = None,
+    keyword_matches: Mapping[int, Sequence[str]] | None = None,
 ) -> Digest | None:
     """The reader's digest of `articles` (newest first, already only what is news at `now`:
     see `news_at`) first seen after `since`."""
@@ -142,6 +146,7 @@ def compose_for(
         since=since,
         until=now,
         stories=stories if stories is not None else story_groups(mine),
+        keyword_matches=keyword_matches,
     )
 
 
@@ -219,12 +224,15 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
     for start in range(0, len(ids), 1000):
         for sid, kind, key in session.execute(
             select(Subscription.subscriber_id, Subscription.kind, Subscription.key).where(
-                Subscription.subscriber_id.in_(ids[start : start + 1000])
+                Subscription.subscriber_id.in_(ids[start : start + 1000]),
+                # Immediate and weekly subscriptions have their own messages.
+                Subscription.frequency == Frequency.DAILY,
             )
         ):
             keys[kind].setdefault(sid, set()).add(key)
     topics, leaders = keys[SubscriptionKind.TOPIC], keys[SubscriptionKind.LEADER]
     documents = keys[SubscriptionKind.DOCUMENT]
+    keywords = AlertRepository(session).queries_of(ids, Frequency.DAILY)
     return [
         Due(
             id=r.id,
@@ -241,11 +249,26 @@ def _due(session: Session, now: datetime, limit: int) -> list[Due]:
                 timezone=r.timezone,
                 topics=frozenset(topics.get(r.id, ())),
                 leaders=frozenset(leaders.get(r.id, ())),
+                keywords=tuple(keywords.get(r.id, ())),
                 documents=frozenset(documents.get(r.id, ())),
             ),
         )
         for r in rows
     ]
+
+
+def _keyword_matches(reader: Reader, index: KeywordIndex | None) -> frozenset[tuple[int, str]]:
+    """(article id, query) for each match of the reader's daily keyword alerts."""
+    if index is None or not reader.keywords:
+        return frozenset()
+    return frozenset((a, q) for q in reader.keywords for a in index.find(q))
+
+
+def _by_article(found: frozenset[tuple[int, str]]) -> dict[int, list[str]]:
+    by_article: dict[int, list[str]] = {}
+    for article_id, query in sorted(found):
+        by_article.setdefault(article_id, []).append(query)
+    return by_article
 
 
 def _queue_batch(
@@ -269,6 +292,14 @@ def _queue_batch(
         days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
         ledger = DeliveryRepository(session)
         already = ledger.digests_on(days)
+        # What readers get (or got) at once is not in their digest again.
+        sent_at_once = AlertRepository(session).items_of([s.id for s in due], since)
+        # Daily keyword alerts are matched here, through an index of what is news.
+        index = (
+            KeywordIndex((a.id, a.title, a.summary) for a in articles)
+            if any(s.reader.keywords for s in due)
+            else None
+        )
         deliveries: list[NewDelivery] = []
         schedule: list[dict[str, object]] = []
         for subscriber in due:
@@ -286,6 +317,8 @@ def _queue_batch(
             update["last_digest_date"], update["last_digest_at"] = day, now
             reader = subscriber.reader
             window = window_start(subscriber, now)
+            skip = frozenset(sent_at_once.get(subscriber.id, ()))
+            found = _keyword_matches(reader, index)
             # Everything the digest depends on, the chat excepted.
             key = (
                 reader.topics,
@@ -296,11 +329,14 @@ def _queue_batch(
                 reader.format,
                 window,
                 day,
+                skip,
+                found,
             )
             if key not in rendered:
                 if len(rendered) >= RENDERED_KEPT:  # bounded: windows may all differ
                     del rendered[next(iter(rendered))]
-                digest = compose_for(reader, window, articles, now, layout, stories)
+                mine = [a for a in articles if a.id not in skip] if skip else articles
+                digest = compose_for(reader, window, mine, now, layout, stories, _by_article(found))
                 parts = render(digest) if digest else []
                 rendered[key] = (digest, parts)
             digest, parts = rendered[key]

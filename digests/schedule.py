@@ -35,3 +35,15 @@ def next_occurrence(after: datetime, at: time, zone: str) -> datetime:
 
 def local_day(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def next_weekly(after: datetime, weekday: int, at: time, zone: str) -> datetime:
+    """The first moment strictly after `after` when it is `at` on `weekday` (Monday 0) in
+    `zone` (UTC)."""
+    tz = ZoneInfo(zone)
+    local = after.astimezone(tz)
+    days = (weekday - local.weekday()) % 7
+    candidate = datetime.combine(local.date() + timedelta(days=days), at, tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=days + 7), at, tz)
+    return candidate.astimezone(UTC)

@@ -18,6 +18,7 @@ from digests.store.articles import ArticleLabels
 from digests.store.db import create_db_engine, ensure_schema, make_session_factory
 from digests.topics.catalog import Catalog, load_catalog
 from digests.topics.labels import labels_for
+from digests.topics.urgency import load_urgency
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class Newsroom:
         if catalog is not None:
             extractor = extractor_for(documents)
             labels = labels_for(catalog, extractor.extract, documents.fingerprint)
+            urgent_file = settings.topics_file.parent / "urgent.toml"
+            if urgent_file.exists():
+                labels.urgency = load_urgency(urgent_file)
         return cls(
             settings=settings,
             engine=engine,

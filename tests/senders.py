@@ -33,3 +33,8 @@ class ScriptedSender:
         self, chat_id: int, from_chat_id: int, message_id: int, thread_id: int | None = None
     ) -> int:
         return await self.send(chat_id, f"copy of {from_chat_id}/{message_id}")
+
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, thread_id: int | None = None
+    ) -> int:
+        return await self.send(chat_id, f"photo of {len(png)} bytes: {caption}", (), thread_id)

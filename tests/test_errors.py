@@ -23,6 +23,7 @@ from bot.texts import Texts
 from digests.broadcasts import BroadcastError
 from digests.charts import ChartsUnavailable
 from digests.config import Settings, SettingsError
+from digests.documents import DocumentCatalogError
 from digests.errors import EXIT_FAILED, EXIT_SETTINGS, MohbotError
 from digests.ingest.contracts import SourceFailure
 from digests.ingest.feeds import FeedError
@@ -31,12 +32,14 @@ from digests.ingest.pages import PageParseError
 from digests.ingest.portal import PortalFormatError
 from digests.ingest.service import UnknownSource
 from digests.ingest.sources_file import SourcesFileError
+from digests.keywords import KeywordError
 from digests.logs import configure_logging
 from digests.redaction import Redactor
 from digests.services import Newsroom
 from digests.store.db import SchemaError
 from digests.subscriptions import SubscriptionError
 from digests.topics.catalog import CatalogError
+from digests.topics.urgency import UrgencyFileError
 from tests.bot_harness import running_bot
 from tests.test_secrets import TOKEN, crash_a_command
 
@@ -55,6 +58,9 @@ USER_FACING = [
     SchemaError,
     ChartsUnavailable,
     EntityError,
+    KeywordError,
+    DocumentCatalogError,
+    UrgencyFileError,
 ]
 
 

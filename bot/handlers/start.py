@@ -74,7 +74,7 @@ async def start(update: Update, context: BotContext) -> None:
         if topic != view.thread_id:
             await call(subscriptions.set_thread, services.newsroom, chat.id, topic)
         text += "\n\n" + texts.get(language, "topic_bound" if topic else "topic_general")
-    await reply(update, context, text, topics_keyboard(context, view.topics, language))
+    await reply(update, context, text, topics_keyboard(context, view, language))
     if chat.type == Chat.PRIVATE and chat.id in services.admin_ids:
         # An admin the bot had never seen at start-up gets the admin menu now.
         await install_admin_menu(context.bot, texts, chat.id)
@@ -88,5 +88,13 @@ async def help_command(update: Update, context: BotContext) -> None:
     )
     max_age = f"{context.services.newsroom.settings.digest_max_age:g}"
     await reply(
-        update, context, context.services.texts.get(language, "help", time=at, max_age=max_age)
+        update,
+        context,
+        context.services.texts.get(
+            language,
+            "help",
+            time=at,
+            max_age=max_age,
+            alert_limit=subscriptions.MAX_KEYWORD_ALERTS,
+        ),
     )

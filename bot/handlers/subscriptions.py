@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.context import (
@@ -19,33 +19,57 @@ from bot.context import (
     reply,
     target_id,
 )
+from bot.handlers.alerts import FREQUENCY_MARK, frequency_name
 from bot.keyboards import Action, CallbackData, button, toggle_keyboard
 from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
 from digests import subscriptions
-from digests.store.models import SubscriptionKind
+from digests.store.models import Frequency, SubscriptionKind
+from digests.subscriptions import SubscriberView, split_frequency
 from digests.topics.catalog import Leader, Topic
 from digests.topics.resolver import Item, Resolution
 
 
+def _marks(view: SubscriberView, kind: SubscriptionKind) -> dict[str, str]:
+    """Each subscription's mark: ✅ daily, ⚡ immediately, 📅 weekly."""
+    keys = view.topics if kind is SubscriptionKind.TOPIC else view.leaders
+    return {key: FREQUENCY_MARK[view.frequency(kind, key) or Frequency.DAILY] for key in keys}
+
+
+def _frequency_row(context: BotContext, language: str) -> list[InlineKeyboardButton]:
+    label = context.services.texts.get(language, "frequency_button")
+    return [button(label, Action.FREQUENCY, "menu")]
+
+
 def topics_keyboard(
-    context: BotContext, chosen: tuple[str, ...], language: str
+    context: BotContext, view: SubscriberView, language: str
 ) -> InlineKeyboardMarkup:
     options = [(t.slug, topic_name(t, language)) for t in context.services.catalog.topics]
-    return toggle_keyboard(options, set(chosen), Action.TOGGLE_TOPIC, columns=2)
+    return toggle_keyboard(
+        options,
+        _marks(view, SubscriptionKind.TOPIC),
+        Action.TOGGLE_TOPIC,
+        columns=2,
+        last_row=_frequency_row(context, language),
+    )
 
 
 def leaders_keyboard(
-    context: BotContext, chosen: tuple[str, ...], language: str
+    context: BotContext, view: SubscriberView, language: str
 ) -> InlineKeyboardMarkup:
     catalog = context.services.catalog
     # Leaders in office, and a former one only while this chat still follows them.
     options = [
         (leader.slug, leader_name(leader, language))
         for leader in catalog.leaders
-        if leader.current or leader.slug in chosen
+        if leader.current or leader.slug in view.leaders
     ]
-    return toggle_keyboard(options, set(chosen), Action.TOGGLE_LEADER)
+    return toggle_keyboard(
+        options,
+        _marks(view, SubscriptionKind.LEADER),
+        Action.TOGGLE_LEADER,
+        last_row=_frequency_row(context, language),
+    )
 
 
 async def _registered(
@@ -63,7 +87,7 @@ async def topics(update: Update, context: BotContext) -> None:
     if view is None:
         return
     text = context.services.texts.get(language, "topics_header")
-    await reply(update, context, text, topics_keyboard(context, view.topics, language))
+    await reply(update, context, text, topics_keyboard(context, view, language))
 
 
 async def leaders(update: Update, context: BotContext) -> None:
@@ -72,7 +96,7 @@ async def leaders(update: Update, context: BotContext) -> None:
     if view is None:
         return
     text = context.services.texts.get(language, "leaders_header")
-    await reply(update, context, text, leaders_keyboard(context, view.leaders, language))
+    await reply(update, context, text, leaders_keyboard(context, view, language))
 
 
 async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> None:
@@ -110,9 +134,9 @@ async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> 
         data.argument,
     )
     markup = (
-        topics_keyboard(context, view.topics, language)
+        topics_keyboard(context, view, language)
         if is_topic
-        else leaders_keyboard(context, view.leaders, language)
+        else leaders_keyboard(context, view, language)
     )
     name = topic_name(known, language) if isinstance(known, Topic) else known.name
     key = (
@@ -148,6 +172,7 @@ async def resolve_and_follow(
     unfollow: bool = False,
     leaders_only: bool = False,
     topics_only: bool = False,
+    frequency: Frequency | None = None,
 ) -> bool:
     """Resolve what the user typed to a topic or leader and (un)follow it; suggestions when
     unsure. Returns True when something was resolved."""
@@ -175,9 +200,15 @@ async def resolve_and_follow(
         return True
     is_topic = isinstance(match, Topic)
     kind = SubscriptionKind.TOPIC if is_topic else SubscriptionKind.LEADER
-    fn = subscriptions.unfollow if unfollow else subscriptions.follow
     chat_id = await target_id(update, context) or chat.id
-    _view, changed = await call(fn, services.newsroom, chat_id, kind, match.slug)
+    if unfollow:
+        _view, changed = await call(
+            subscriptions.unfollow, services.newsroom, chat_id, kind, match.slug
+        )
+    else:
+        _view, changed = await call(
+            subscriptions.follow, services.newsroom, chat_id, kind, match.slug, frequency
+        )
     if isinstance(match, Topic):
         name = topic_name(match, language)
         key = (
@@ -193,7 +224,11 @@ async def resolve_and_follow(
             else ("followed" if changed else "already_followed")
         )
     if not quiet:
-        await reply(update, context, services.texts.get(language, key, name=name))
+        text = services.texts.get(language, key, name=name)
+        if frequency is not None and not unfollow:
+            how = frequency_name(context, language, frequency)
+            text += "\n" + services.texts.get(language, "frequency_set", name=name, frequency=how)
+        await reply(update, context, text)
     return True
 
 
@@ -291,6 +326,9 @@ async def _change_command(
         return
     if not await may_change(update, context, language):
         return
+    frequency = None
+    if not unfollow:
+        text, frequency = split_frequency(text)
     await resolve_and_follow(
         update,
         context,
@@ -299,6 +337,7 @@ async def _change_command(
         unfollow=unfollow,
         leaders_only=leaders,
         topics_only=not leaders,
+        frequency=frequency,
     )
 
 
@@ -326,15 +365,46 @@ async def mysubs(update: Update, context: BotContext) -> None:
     services = context.services
     texts = services.texts
     none = texts.get(language, "none")
+
+    def how_often(kind: SubscriptionKind, slugs: tuple[str, ...], names: list[str]) -> str:
+        shown = []
+        for slug, name in zip(slugs, names, strict=True):
+            often = view.frequency(kind, slug) or Frequency.DAILY
+            shown.append(f"{name} ({frequency_name(context, language, often)})")
+        return ", ".join(shown) or none
+
+    alerts = await call(subscriptions.keyword_alerts, services.newsroom, view.chat_id)
+    days = texts.get(language, "weekdays").split(",")
+    quiet = (
+        f"{view.quiet[0].strftime('%H:%M')}–{view.quiet[1].strftime('%H:%M')}"
+        if view.quiet
+        else texts.get(language, "quiet_none")
+    )
     text = texts.get(
         language,
         "mysubs",
-        topics=", ".join(topic_names(services.catalog, view.topics, language)) or none,
-        leaders=", ".join(leader_names(services.catalog, view.leaders, language)) or none,
+        topics=how_often(
+            SubscriptionKind.TOPIC,
+            view.topics,
+            topic_names(services.catalog, view.topics, language),
+        ),
+        leaders=how_often(
+            SubscriptionKind.LEADER,
+            view.leaders,
+            leader_names(services.catalog, view.leaders, language),
+        ),
+        alerts=", ".join(
+            f"<code>{escape(a.query)}</code> ({frequency_name(context, language, a.frequency)})"
+            for a in alerts
+        )
+        or none,
+        urgent=texts.get(language, f"urgent_mode_{view.urgent_mode.value}"),
+        quiet=quiet,
+        weekly=f"{days[view.weekly_day]} {view.weekly_time.strftime('%H:%M')}",
         time=view.digest_time.strftime("%H:%M"),
         zone=view.timezone,
         language=texts.get(view.language, "language_name"),
         format=texts.get(language, f"format_name_{view.digest_format}"),
         state=texts.get(language, "state_paused" if view.paused else "state_active"),
     )
-    await reply(update, context, text, topics_keyboard(context, view.topics, language))
+    await reply(update, context, text, topics_keyboard(context, view, language))

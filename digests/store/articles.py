@@ -69,10 +69,12 @@ class UpsertResult:
 
 @dataclass(slots=True)
 class ArticleLabels:
-    """How articles get their topics and leaders, and the catalog fingerprint used."""
+    """How articles get their topics and leaders, and the catalog fingerprint used; and
+    whether a new article is urgent (title, lead -> bool: digests/topics/urgency.py)."""
 
     labeler: Labeler
     fingerprint: str
+    urgency: Callable[[str, str], bool] | None = None
     documents: DocumentFinder | None = None
 
     def document_rows(self, article_id: int, title: str, summary: str) -> list[dict[str, Any]]:
@@ -422,6 +424,10 @@ class ArticleRepository:
                     article.title, article.summary, article.body
                 )
                 row["classified_with"] = labels.fingerprint if labels else None
+                row["urgent"] = bool(
+                    labels and labels.urgency and labels.urgency(article.title, article.summary)
+                )
+                row["alerts_pending"] = True  # the alerts look at every new article once
                 if labels is not None:
                     slugs, names = _labels_of(article, labels)
                     topics.extend({"article_id": new_id, "topic": t} for t in dict.fromkeys(slugs))

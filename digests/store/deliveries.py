@@ -52,13 +52,16 @@ class DeliveryRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def digests_on(self, days: dict[int, date]) -> set[tuple[int, date]]:
-        """Which of these (subscriber, day) digests exist already: one query for a batch."""
+    def digests_on(
+        self, days: dict[int, date], kind: DeliveryKind = DeliveryKind.DIGEST
+    ) -> set[tuple[int, date]]:
+        """Which of these (subscriber, day) digests (or weekly summaries) exist already: one
+        query for a batch."""
         if not days:
             return set()
         rows = self.session.execute(
             select(Delivery.subscriber_id, Delivery.digest_date).where(
-                Delivery.kind == DeliveryKind.DIGEST,
+                Delivery.kind == kind,
                 Delivery.subscriber_id.in_(list(days)),
                 Delivery.digest_date >= min(days.values()),
             )

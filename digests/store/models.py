@@ -140,6 +140,13 @@ class Article(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # Fingerprint of the topic catalog the labels below were computed with.
     classified_with: Mapped[str | None] = mapped_column(String(64))
+    # Must not wait for a digest (seeds/urgent.toml: Công điện, outbreaks, recalls, …); set
+    # when the article is first stored.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Stored but not yet looked at by the alerts (digests/alerts.py); True when first stored.
+    alerts_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", index=True
+    )
 
     source: Mapped[Source | None] = relationship(lazy="joined")
     topics: Mapped[list[ArticleTopic]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -209,6 +216,15 @@ class ChatKind(enum.StrEnum):
     CHANNEL = "channel"
 
 
+class UrgentMode(enum.StrEnum):
+    """What a reader does with urgent items: at once, but held in quiet hours (ON); never
+    (OFF); at once even in quiet hours (ALWAYS)."""
+
+    ON = "on"
+    OFF = "off"
+    ALWAYS = "always"
+
+
 class Subscriber(Base):
     """A Telegram chat (user or group) that receives digests."""
 
@@ -234,6 +250,16 @@ class Subscriber(Base):
     # When the next scheduled digest is due (UTC); kept in step with digest_time and timezone
     # so that "who is due now" is one indexed query.
     next_digest_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
+    urgent_mode: Mapped[UrgentMode] = mapped_column(
+        _enum(UrgentMode), default=UrgentMode.ON, server_default="on"
+    )
+    # Local quiet hours (both set or neither): alerts wait until they end.
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    # The weekly summary's local day (Monday 0 … Sunday 6) and time, and when it is next due.
+    weekly_day: Mapped[int] = mapped_column(SmallInteger, default=5, server_default="5")
+    weekly_time: Mapped[time] = mapped_column(Time, default=time(8, 0), server_default="08:00:00")
+    next_weekly_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
 
     # In a forum supergroup: the topic its messages go to (None: the General topic).
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -264,6 +290,15 @@ class SubscriptionKind(enum.StrEnum):
     DOCUMENT = "document"
 
 
+class Frequency(enum.StrEnum):
+    """How often a subscription's items come: each at once, in the daily digest, or in the
+    weekly summary."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
 class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (Index("ix_subscriptions_kind_key", "kind", "key"),)
@@ -273,8 +308,57 @@ class Subscription(Base):
     )
     kind: Mapped[SubscriptionKind] = mapped_column(_enum(SubscriptionKind), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    frequency: Mapped[Frequency] = mapped_column(
+        _enum(Frequency), default=Frequency.DAILY, server_default="daily"
+    )
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+
+
+class KeywordAlert(Base):
+    """A chat's watch on words (digests/keywords.py): `query` is its canonical, folded form;
+    `anchor` the one key it is indexed by, so that matching a new article against the
+    immediate alerts looks up the article's keys, whatever the number of alerts. Daily and
+    weekly alerts are matched when their digest or summary is composed."""
+
+    __tablename__ = "keyword_alerts"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "query", name="uq_keyword_alerts_query"),
+        Index("ix_keyword_alerts_anchor", "anchor", "frequency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    query: Mapped[str] = mapped_column(String(200))
+    anchor: Mapped[str] = mapped_column(String(64))
+    frequency: Mapped[Frequency] = mapped_column(
+        _enum(Frequency), default=Frequency.DAILY, server_default="daily"
+    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AlertItem(Base):
+    """An article a chat gets on its own, at once (an immediate subscription, an urgent item,
+    an immediate keyword alert): one row per chat and article, so never twice. `due_at` is
+    later than the article when quiet hours hold it; `queued_at` is set in the transaction
+    that puts its message in the ledger."""
+
+    __tablename__ = "alert_items"
+    __table_args__ = (Index("ix_alert_items_queued_due", "queued_at", "due_at"),)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The keyword alert that matched, when one did (shown with the item).
+    keyword: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(Timestamp)
+    queued_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class BroadcastState(enum.StrEnum):
@@ -312,13 +396,17 @@ class DeliveryKind(enum.StrEnum):
     DIGEST = "digest"
     BROADCAST = "broadcast"
     ALERT = "alert"  # a notice to an admin (a source failing, recovering, read in part)
+    INSTANT = "instant"  # items sent at once: immediate subscriptions, urgent items
+    WEEKLY = "weekly"  # the weekly summary (one per subscriber per week: its day is the key)
 
 
 class DeliveryPriority(enum.IntEnum):
-    """Lower goes first: an admin's alert must not wait behind an hour of digests."""
+    """Lower goes first: an admin's alert or an urgent item must not wait behind an hour of
+    digests, nor an immediate item (due within minutes)."""
 
     URGENT = 0
-    NORMAL = 1
+    PROMPT = 1
+    NORMAL = 2
 
 
 class DeliveryState(enum.StrEnum):
@@ -357,7 +445,7 @@ class Delivery(Base):
     copy_from_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     copy_message_id: Mapped[int | None] = mapped_column(BigInteger)
     priority: Mapped[int] = mapped_column(
-        SmallInteger, default=DeliveryPriority.NORMAL, server_default="1"
+        SmallInteger, default=DeliveryPriority.NORMAL, server_default="2"
     )
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.QUEUED)

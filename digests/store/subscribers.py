@@ -12,6 +12,7 @@ from digests.store.models import (
     ChatKind,
     Delivery,
     DeliveryState,
+    Frequency,
     Subscriber,
     Subscription,
     SubscriptionKind,
@@ -51,11 +52,27 @@ class SubscriberRepository:
         self.session.flush()
         return subscriber
 
-    def add_subscription(self, subscriber: Subscriber, kind: SubscriptionKind, key: str) -> bool:
+    def add_subscription(
+        self,
+        subscriber: Subscriber,
+        kind: SubscriptionKind,
+        key: str,
+        frequency: Frequency = Frequency.DAILY,
+    ) -> bool:
         if any(s.kind is kind and s.key == key for s in subscriber.subscriptions):
             return False
-        subscriber.subscriptions.append(Subscription(kind=kind, key=key))
+        subscriber.subscriptions.append(Subscription(kind=kind, key=key, frequency=frequency))
         return True
+
+    def set_frequency(
+        self, subscriber: Subscriber, kind: SubscriptionKind, key: str, frequency: Frequency
+    ) -> bool:
+        """Change one subscription's frequency; False when it is not a subscription."""
+        for sub in subscriber.subscriptions:
+            if sub.kind is kind and sub.key == key:
+                sub.frequency = frequency
+                return True
+        return False
 
     def remove_subscription(self, subscriber: Subscriber, kind: SubscriptionKind, key: str) -> bool:
         for sub in list(subscriber.subscriptions):

@@ -1,0 +1,292 @@
+"""The alerts' SQL: articles not yet looked at, who subscribes to what at which frequency,
+keyword alerts by anchor, the items each chat gets at once, and what is due to go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import Executable, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from digests.store.models import (
+    AlertItem,
+    Article,
+    Frequency,
+    KeywordAlert,
+    Subscriber,
+    Subscription,
+    SubscriptionKind,
+    UrgentMode,
+    table_of,
+)
+
+_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderSettings:
+    """What deciding when a chat gets an item needs to know about it."""
+
+    id: int
+    chat_id: int
+    language: str
+    timezone: str
+    urgent_mode: UrgentMode
+    quiet_start: time | None
+    quiet_end: time | None
+
+
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """One subscription of an active, unpaused reader: a topic or leader, how often."""
+
+    reader: ReaderSettings
+    kind: SubscriptionKind
+    key: str
+    frequency: Frequency
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    id: int
+    subscriber_id: int
+    query: str
+    frequency: Frequency
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    subscriber_id: int
+    chat_id: int
+    language: str
+    timezone: str
+    article_id: int
+    urgent: bool
+    keyword: str | None
+
+
+_READER_COLUMNS = (
+    Subscriber.id,
+    Subscriber.chat_id,
+    Subscriber.language,
+    Subscriber.timezone,
+    Subscriber.urgent_mode,
+    Subscriber.quiet_start,
+    Subscriber.quiet_end,
+)
+
+
+def _reader(row: Sequence[object]) -> ReaderSettings:
+    return ReaderSettings(*row[:7])  # type: ignore[arg-type]
+
+
+def _chunks(values: Sequence[str] | Sequence[int]) -> Iterable[list[object]]:
+    for start in range(0, len(values), _CHUNK):
+        yield list(values[start : start + _CHUNK])
+
+
+class AlertRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- articles --------------------------------------------------------------
+    def take_pending(self, limit: int) -> list[Article]:
+        """Up to `limit` articles the alerts have not looked at, now marked as looked at (in
+        the caller's transaction: if it fails, they are looked at again)."""
+        articles = list(
+            self.session.scalars(
+                select(Article).where(Article.alerts_pending).order_by(Article.id).limit(limit)
+            )
+        )
+        if articles:
+            self.session.execute(
+                update(Article)
+                .where(Article.id.in_([a.id for a in articles]))
+                .values(alerts_pending=False)
+            )
+        return articles
+
+    # -- who wants what --------------------------------------------------------
+    def interests(
+        self, topics: Iterable[str], leaders: Iterable[str], *, immediate_only: bool
+    ) -> list[Interest]:
+        """Subscriptions of active, unpaused readers to these topics or leaders (only the
+        immediate ones, unless urgent items call for every reader)."""
+        topics, leaders = sorted(set(topics)), sorted(set(leaders))
+        if not topics and not leaders:
+            return []
+        query = (
+            select(*_READER_COLUMNS, Subscription.kind, Subscription.key, Subscription.frequency)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                Subscriber.active,
+                Subscriber.paused.is_(False),
+                (
+                    (Subscription.kind == SubscriptionKind.TOPIC)
+                    & Subscription.key.in_(topics or [""])
+                )
+                | (
+                    (Subscription.kind == SubscriptionKind.LEADER)
+                    & Subscription.key.in_(leaders or [""])
+                ),
+            )
+        )
+        if immediate_only:
+            query = query.where(Subscription.frequency == Frequency.IMMEDIATE)
+        return [
+            Interest(_reader(row), row.kind, row.key, row.frequency)
+            for row in self.session.execute(query)
+        ]
+
+    def readers(self, ids: Iterable[int]) -> dict[int, ReaderSettings]:
+        """Settings of these readers, the active and unpaused ones only."""
+        found: dict[int, ReaderSettings] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            rows = self.session.execute(
+                select(*_READER_COLUMNS).where(
+                    Subscriber.id.in_(chunk), Subscriber.active, Subscriber.paused.is_(False)
+                )
+            )
+            for row in rows:
+                found[row.id] = _reader(row)
+        return found
+
+    # -- keyword alerts --------------------------------------------------------
+    def alerts_anchored(self, keys: Iterable[str], frequency: Frequency) -> list[StoredAlert]:
+        """Keyword alerts of `frequency` whose anchor is one of `keys` (an indexed lookup
+        per chunk)."""
+        found: list[StoredAlert] = []
+        for chunk in _chunks(sorted(set(keys))):
+            rows = self.session.execute(
+                select(
+                    KeywordAlert.id,
+                    KeywordAlert.subscriber_id,
+                    KeywordAlert.query,
+                    KeywordAlert.frequency,
+                ).where(KeywordAlert.anchor.in_(chunk), KeywordAlert.frequency == frequency)
+            )
+            found += [StoredAlert(*row) for row in rows]
+        return found
+
+    def alerts_of(self, subscriber_id: int) -> list[KeywordAlert]:
+        return list(
+            self.session.scalars(
+                select(KeywordAlert)
+                .where(KeywordAlert.subscriber_id == subscriber_id)
+                .order_by(KeywordAlert.id)
+            )
+        )
+
+    def count_alerts(self, subscriber_id: int) -> int:
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(KeywordAlert)
+                .where(KeywordAlert.subscriber_id == subscriber_id)
+            )
+            or 0
+        )
+
+    def add_alert(self, alert: KeywordAlert) -> None:
+        self.session.add(alert)
+        self.session.flush()
+
+    def remove_alert(self, subscriber_id: int, alert_id: int) -> bool:
+        result = self.session.execute(
+            delete(KeywordAlert).where(
+                KeywordAlert.id == alert_id, KeywordAlert.subscriber_id == subscriber_id
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def queries_of(
+        self, subscriber_ids: Sequence[int], frequency: Frequency
+    ) -> dict[int, list[str]]:
+        """subscriber id -> the queries of its keyword alerts of `frequency`, oldest first."""
+        found: dict[int, list[str]] = {}
+        for chunk in _chunks(subscriber_ids):
+            rows = self.session.execute(
+                select(KeywordAlert.subscriber_id, KeywordAlert.query)
+                .where(
+                    KeywordAlert.subscriber_id.in_(chunk),
+                    KeywordAlert.frequency == frequency,
+                )
+                .order_by(KeywordAlert.id)
+            )
+            for sid, query in rows:
+                found.setdefault(sid, []).append(query)
+        return found
+
+    # -- items sent at once ----------------------------------------------------
+    def add_items(self, rows: list[dict[str, object]]) -> None:
+        """Items for chats to get at once; one a chat has had (or will have) is not added
+        again: the primary key (chat, article) makes a second impossible."""
+        self._insert_new(AlertItem, rows)
+
+    def due(self, now: datetime, limit: int) -> list[DueItem]:
+        """Items not yet queued whose time has come, for active, unpaused readers."""
+        rows = self.session.execute(
+            select(
+                AlertItem.subscriber_id,
+                Subscriber.chat_id,
+                Subscriber.language,
+                Subscriber.timezone,
+                AlertItem.article_id,
+                AlertItem.urgent,
+                AlertItem.keyword,
+            )
+            .join(Subscriber, Subscriber.id == AlertItem.subscriber_id)
+            .where(
+                AlertItem.queued_at.is_(None),
+                AlertItem.due_at <= now,
+                Subscriber.active,
+                Subscriber.paused.is_(False),
+            )
+            .order_by(AlertItem.due_at, AlertItem.subscriber_id, AlertItem.article_id)
+            .limit(limit)
+        )
+        return [DueItem(*row) for row in rows]
+
+    def mark_queued(self, items: Iterable[DueItem], now: datetime) -> None:
+        by_reader: dict[int, list[int]] = {}
+        for item in items:
+            by_reader.setdefault(item.subscriber_id, []).append(item.article_id)
+        for subscriber_id, article_ids in by_reader.items():
+            self.session.execute(
+                update(AlertItem)
+                .where(
+                    AlertItem.subscriber_id == subscriber_id,
+                    AlertItem.article_id.in_(article_ids),
+                )
+                .values(queued_at=now)
+            )
+
+    def items_of(self, subscriber_ids: Sequence[int], since: datetime) -> dict[int, set[int]]:
+        """The articles first seen after `since` that these readers get (or got) at once."""
+        found: dict[int, set[int]] = {}
+        for chunk in _chunks(subscriber_ids):
+            rows = self.session.execute(
+                select(AlertItem.subscriber_id, AlertItem.article_id)
+                .join(Article, Article.id == AlertItem.article_id)
+                .where(AlertItem.subscriber_id.in_(chunk), Article.first_seen_at > since)
+            )
+            for sid, aid in rows:
+                found.setdefault(sid, set()).add(aid)
+        return found
+
+    def _insert_new(self, model: type[AlertItem], rows: list[dict[str, object]]) -> None:
+        if not rows:
+            return
+        table = table_of(model)
+        dialect = self.session.get_bind().dialect.name
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            statement: Executable = (
+                postgresql.insert(table).on_conflict_do_nothing()
+                if dialect == "postgresql"
+                else sqlite.insert(table).on_conflict_do_nothing()
+            )
+            self.session.connection().execute(statement, chunk)
