@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -149,7 +151,13 @@ class ControlledTelegram(FakeTelegram):
 
 
 async def serve(
-    port: int, limit: int | None, *, reuse_port: bool = False, stop: asyncio.Event | None = None
+    port: int,
+    limit: int | None,
+    *,
+    reuse_port: bool = False,
+    users: range = range(0),
+    times_file: Path | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Serve on 127.0.0.1 until `stop` is set (or SIGTERM/SIGINT); print the port first, on
     one line. With `limit`, at most that many messages a second are taken (429 past it)."""
@@ -165,6 +173,10 @@ async def serve(
     tg.reuse_port = reuse_port
     if limit:
         tg.enforce_limits(global_per_second=limit, per_chat_per_second=limit)
+    for user_id in users:
+        tg.user(user_id)
     async with tg:
         print(tg.port, flush=True)
         await stop.wait()
+    if times_file is not None:
+        times_file.write_text(json.dumps([m.time for m in tg.sent]), encoding="utf-8")

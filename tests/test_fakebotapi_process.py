@@ -4,11 +4,13 @@ control endpoints while this test plays the bot over the Bot API itself."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,3 +107,13 @@ async def test_the_limit_is_enforced_per_second() -> None:
         assert codes == [200] * 5 + [429] * 5
         stats = (await client.get("/_control/stats")).json()["result"]
         assert stats["sent"] == 5 and stats["max_in_any_second"] == 5
+
+
+async def test_users_on_the_command_line_and_times_written_on_exit(tmp_path: Path) -> None:
+    times = tmp_path / "times.json"
+    async with server("--users", "7", "3", "--times-file", str(times)) as client:
+        for chat in (7, 9):
+            assert (await bot(client, "sendMessage", chat_id=chat, text="x")).status_code == 200
+        assert (await bot(client, "sendMessage", chat_id=10, text="x")).status_code == 400
+    written = json.loads(times.read_text())
+    assert len(written) == 2 and written == sorted(written)
