@@ -15,11 +15,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, any_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    String,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from digests.dates import VN_TZ
@@ -244,6 +255,12 @@ def _published_day(published_at: datetime | None) -> date | None:
     return published_at.astimezone(VN_TZ).date()
 
 
+# Candidates load without their source, topics and leaders: a poll finds most of its items
+# already stored and unchanged, and never reads those; an article that did change loads them
+# when its labels are set again.
+_BARE = lazyload("*")
+
+
 class ArticleRepository:
     """Reads and writes articles within a caller-owned session (the caller commits)."""
 
@@ -260,11 +277,15 @@ class ArticleRepository:
             def any_of(column: Any, values: list[str]) -> ColumnElement[bool]:
                 return column == any_(bindparam(None, values, type_=ARRAY(String)))
 
-            query = select(Article).where(
-                or_(
-                    any_of(Article.guid, guids),
-                    any_of(Article.url, urls),
-                    any_of(Article.title_key, ordered_keys),
+            query = (
+                select(Article)
+                .options(_BARE)
+                .where(
+                    or_(
+                        any_of(Article.guid, guids),
+                        any_of(Article.url, urls),
+                        any_of(Article.title_key, ordered_keys),
+                    )
                 )
             )
             return list(self.session.scalars(query))
@@ -272,11 +293,15 @@ class ArticleRepository:
         found: dict[int, Article] = {}
         for start in range(0, max(len(guids), len(urls), len(ordered_keys)), _CHUNK):
             end = start + _CHUNK
-            query = select(Article).where(
-                or_(
-                    Article.guid.in_(guids[start:end]),
-                    Article.url.in_(urls[start:end]),
-                    Article.title_key.in_(ordered_keys[start:end]),
+            query = (
+                select(Article)
+                .options(_BARE)
+                .where(
+                    or_(
+                        Article.guid.in_(guids[start:end]),
+                        Article.url.in_(urls[start:end]),
+                        Article.title_key.in_(ordered_keys[start:end]),
+                    )
                 )
             )
             for article in self.session.scalars(query):
