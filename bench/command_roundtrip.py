@@ -1,126 +1,275 @@
-"""Command round trips with 200 simulated users: each user sends /start, /help, /mysubs,
-/latest and /search (waiting for each reply) at random moments over the run, to the real bot
-over HTTP through the fake Bot API server (long polling, as in production). Together the users
-send 20 commands a second: Telegram lets a bot send about 30 messages a second, so a busier
-crowd measures Telegram's limit, not the bot.
+"""Command round trips under load, against a minimal python-telegram-bot bot in the same run.
 
-Target: p99 of the time from a user's message to the bot's reply at most 100 ms.
+Three kinds of process, as in production: the fake Bot API server (`python -m fakebotapi`),
+the bot (`mohbot run`, long polling, on a database holding 100,000 articles and 10,000
+subscribers besides the seeds), and this driver playing 200 users. Each user sends /start,
+/help, /mysubs, /latest and /search at random moments of the run (20 commands a second all
+together, two thirds of Telegram's 30 messages a second) and waits for each answer. A round
+trip is measured by the server: from the update being offered to the bot to the first reply
+arriving there.
 
-    .venv/bin/python bench/command_roundtrip.py [--users 200] [--db sqlite|postgresql]
+Anchor: `bench/minimal_bot.py` (one handler answering every command with a short HTML
+message, PTB's defaults) on the same harness, with the same users and moments, the two bots
+taking turns, `--repeat` times each. Printed: p50 and p99 of both, the ratio of the p99s per
+pair (min/median/max), and, as the bots start, the time from spawning each to its first
+`getUpdates` and its idle memory. Target: p99 <= 2 x the minimal bot's p99.
+
+    .venv/bin/python bench/command_roundtrip.py [--users 200] [--repeat 3] [--db sqlite|postgresql]
+        [--articles 100000] [--subscribers 10000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from _common import ROOT, report, scratch_database
+import aiohttp
+from _common import ROOT, report, scratch_database, stop
+from search_scale import populate
+from sqlalchemy import insert
 
-from digests.clock import FakeClock
 from digests.config import load_settings
 from digests.ingest.service import import_seeds
 from digests.services import Newsroom
-from fakebotapi import FakeTelegram
-from tests.bot_harness import running_bot
+from digests.store.db import session_scope
+from digests.store.models import ChatKind, Subscriber
 
 RATE = 20.0  # commands a second, all users together
 COMMANDS = ["/start", "/help", "/mysubs", "/latest an toan thuc pham 3", "/search ngo doc"]
+TOKEN = "123456:BENCH"
+TARGET = 2.0
 
 
-class TimedTelegram(FakeTelegram):
-    """Wakes the waiting user the moment the bot's reply arrives."""
+@dataclass
+class Run:
+    """One bot's turn: server-measured round trips (seconds), start-up and idle memory."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiters: dict[int, asyncio.Event] = {}
+    round_trips: list[float]
+    failures: int
+    start_seconds: float
+    idle_rss_mb: float
+    by_command: dict[str, list[float]] = field(default_factory=dict)
 
-    def _record(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        message = super()._record(*args, **kwargs)
-        event = self.waiters.get(message["chat"]["id"])
-        if event:
-            event.set()
-        return message
+    def p(self, q: float) -> float:
+        ordered = sorted(self.round_trips)
+        return ordered[max(0, int(len(ordered) * q) - 1)] * 1000
+
+
+def fill(url: str, articles: int, subscribers: int) -> None:
+    """Seeds, `articles` articles and `subscribers` subscribers (none due during the run)."""
+    room = Newsroom.open(load_settings(database_url=url, _env_file=None))
+    try:
+        import_seeds(room, ROOT / "seeds")
+        populate(room, articles)
+        now = datetime.now(UTC)
+        with session_scope(room.sessions) as session:
+            session.execute(
+                insert(Subscriber),
+                [
+                    {
+                        "chat_id": 1_000_000 + i,
+                        "kind": ChatKind.PRIVATE,
+                        "language": "vi" if i % 3 else "en",
+                        "timezone": "Asia/Ho_Chi_Minh",
+                        "digest_time": (now + timedelta(hours=12)).time(),
+                        "next_digest_at": now + timedelta(hours=12),
+                        "paused": False,
+                        "active": True,
+                        "created_at": now,
+                    }
+                    for i in range(subscribers)
+                ],
+            )
+    finally:
+        room.close()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def control(session: aiohttp.ClientSession, path: str, **body: Any) -> Any:
+    method = session.get if path == "stats" else session.post
+    async with method(f"/_control/{path}", json=body or None) as answer:
+        data = await answer.json()
+    if not data["ok"]:
+        raise RuntimeError(data["description"])
+    return data["result"]
 
 
 async def user(
-    tg: TimedTelegram, chat: int, latencies: list[float], span: float, rng: random.Random
+    session: aiohttp.ClientSession, chat: int, moments: list[float], begin: float, run: Run
 ) -> None:
-    event = tg.waiters.setdefault(chat, asyncio.Event())
-    moments = sorted(rng.uniform(0, span) for _ in COMMANDS)
-    begin = time.perf_counter()
     for moment, command in zip(moments, COMMANDS, strict=True):
-        await asyncio.sleep(max(0.0, begin + moment - time.perf_counter()))
-        event.clear()
-        started = time.perf_counter()
-        tg.send_text(chat, command)
-        await asyncio.wait_for(event.wait(), 30)
-        latencies.append(time.perf_counter() - started)
+        await asyncio.sleep(max(0.0, begin + moment - time.monotonic()))
+        async with session.post(
+            "/_control/send", json={"user_id": chat, "text": command, "timeout": 30}
+        ) as answer:
+            data = await answer.json()
+        if data["ok"]:
+            run.round_trips.append(data["result"]["round_trip"])
+            run.by_command.setdefault(command.split()[0], []).append(data["result"]["round_trip"])
+        else:
+            run.failures += 1
 
 
-async def run(users: int, db: str) -> dict[str, object]:
-    import tests.bot_harness as harness
+async def one_turn(
+    bot: list[str], env: dict[str, str], users: int, plan: list[list[float]], log: Path | None
+) -> Run:
+    """A fresh fake server, the bot spawned against it, the users' commands, both stopped."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fakebotapi", "--port", "0"], stdout=subprocess.PIPE, cwd=ROOT
+    )
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        assert server.stdout is not None
+        port = int(await asyncio.to_thread(server.stdout.readline))
+        base = f"http://127.0.0.1:{port}"
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(base, connector=connector) as session:
+            await control(session, "users", first=1, count=users // 2, language_code="vi")
+            await control(session, "users", first=users // 2 + 1, count=users - users // 2)
+            spawned = time.monotonic()
+            process = subprocess.Popen(
+                bot,
+                env={**env, "TELEGRAM_API_BASE_URL": base},
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log.open("ab") if log else subprocess.DEVNULL,
+            )
+            while (first := (await control(session, "stats"))["first_poll"]) is None:
+                if process.poll() is not None or time.monotonic() - spawned > 120:
+                    raise RuntimeError(f"{bot} did not start polling")
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(2.0)  # settled: start-up jobs done, idle
+            run = Run([], 0, first - spawned, rss_mb(process.pid))
+            begin = time.monotonic()
+            await asyncio.gather(
+                *(user(session, chat, plan[chat - 1], begin, run) for chat in range(1, users + 1))
+            )
+        return run
+    finally:
+        if process is not None:
+            await asyncio.to_thread(stop, process)
+        await asyncio.to_thread(stop, server)
 
-    with scratch_database(db) as url, tempfile.TemporaryDirectory() as folder:
+
+def summary(name: str, runs: list[Run]) -> str:
+    p50 = statistics.median(r.p(0.5) for r in runs)
+    p99s = sorted(r.p(0.99) for r in runs)
+    start = statistics.median(r.start_seconds for r in runs)
+    rss = statistics.median(r.idle_rss_mb for r in runs)
+    slowest = {
+        command: max(times) * 1000
+        for command, times in sorted((c, t) for r in runs for c, t in r.by_command.items())
+    }
+    worst = ", ".join(f"{c} {ms:.0f}" for c, ms in slowest.items())
+    return (
+        f"{name}: p50 {p50:.1f} ms, p99 min/median/max {p99s[0]:.1f}/"
+        f"{statistics.median(p99s):.1f}/{p99s[-1]:.1f} ms, failures "
+        f"{sum(r.failures for r in runs)}; start to first poll {start:.2f} s, idle {rss:.0f} MB; "
+        f"slowest by command (ms): {worst}"
+    )
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    rng = random.Random(3)
+    span = args.users * len(COMMANDS) / RATE
+    plan = [sorted(rng.uniform(0, span) for _ in COMMANDS) for _ in range(args.users)]
+    with scratch_database(args.db) as url, tempfile.TemporaryDirectory() as folder:
+        started = time.monotonic()
+        fill(url, args.articles, args.subscribers)
+        print(
+            f"database ({args.db}): seeds, {args.articles} articles, {args.subscribers} "
+            f"subscribers in {time.monotonic() - started:.0f} s"
+        )
         sources = Path(folder) / "sources.toml"
         sources.write_text("", encoding="utf-8")  # no polling of the real sources
-        settings = load_settings(database_url=url, sources_file=sources, _env_file=None)
-        room = Newsroom.open(settings, clock=FakeClock(datetime(2026, 3, 5, 2, tzinfo=UTC)))
-        import_seeds(room, ROOT / "seeds")
-        original = harness.FakeTelegram
-        harness.FakeTelegram = TimedTelegram  # type: ignore[misc]
-        try:
-            async with running_bot(settings, room) as bot:
-                tg: TimedTelegram = bot.tg  # type: ignore[assignment]
-                tg.record_requests = False
-                for chat in range(1, users + 1):
-                    tg.user(chat, language_code="vi" if chat % 2 else "en")
-                latencies: list[float] = []
-                span = users * len(COMMANDS) / RATE
-                rng = random.Random(3)
-                started = time.perf_counter()
-                await asyncio.gather(
-                    *(user(tg, chat, latencies, span, rng) for chat in range(1, users + 1))
-                )
-                elapsed = time.perf_counter() - started
-        finally:
-            harness.FakeTelegram = original  # type: ignore[misc]
-            room.close()
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "SOURCES_FILE": str(sources),
+            "HEALTH_PORT": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        ours_cmd = [sys.executable, "-m", "bot.cli", "run"]
+        anchor_cmd = [sys.executable, str(ROOT / "bench" / "minimal_bot.py")]
+        ours: list[Run] = []
+        anchor: list[Run] = []
+        for repeat in range(args.repeat):
+            # The two take turns, each first in every other pair.
+            order = [(anchor_cmd, anchor), (ours_cmd, ours)]
+            for command, runs in order if repeat % 2 == 0 else order[::-1]:
+                runs.append(await one_turn(command, env, args.users, plan, args.bot_log))
+            print(
+                f"pair {repeat + 1}: minimal p99 {anchor[-1].p(0.99):.1f} ms, "
+                f"mohbot p99 {ours[-1].p(0.99):.1f} ms"
+            )
+    ratios = sorted(o.p(0.99) / a.p(0.99) for o, a in zip(ours, anchor, strict=True))
+    start_ratios = sorted(
+        o.start_seconds / a.start_seconds for o, a in zip(ours, anchor, strict=True)
+    )
+    print(summary("minimal bot", anchor))
+    print(summary("mohbot     ", ours))
+    median = statistics.median(ratios)
+    print(
+        f"p99 ratio min/median/max {ratios[0]:.2f}/{median:.2f}/{ratios[-1]:.2f} "
+        f"(target <= {TARGET:g}); start ratio median {statistics.median(start_ratios):.2f} "
+        "(target <= 2)"
+    )
     return {
         "bench": "command_roundtrip",
-        "db": db,
-        "users": users,
-        "round_trips": len(latencies),
-        "seconds": round(elapsed, 2),
-        "p50_ms": round(p50, 1),
-        "p99_ms": round(p99, 1),
-        "max_ms": round(latencies[-1] * 1000, 1),
-        "target_p99_ms": 100,
-        "ratio": round(p99 / 100, 3),
-        "ok": p99 <= 100,
+        "db": args.db,
+        "users": args.users,
+        "articles": args.articles,
+        "subscribers": args.subscribers,
+        "repeat": args.repeat,
+        "round_trips": sum(len(r.round_trips) for r in ours),
+        "failures": sum(r.failures for r in ours + anchor),
+        "p50_ms": round(statistics.median(r.p(0.5) for r in ours), 1),
+        "p99_ms": round(statistics.median(r.p(0.99) for r in ours), 1),
+        "anchor_p50_ms": round(statistics.median(r.p(0.5) for r in anchor), 1),
+        "anchor_p99_ms": round(statistics.median(r.p(0.99) for r in anchor), 1),
+        "ratio": round(median, 2),
+        "ratio_min": round(ratios[0], 2),
+        "ratio_max": round(ratios[-1], 2),
+        "target_ratio": TARGET,
+        "start_s": round(statistics.median(r.start_seconds for r in ours), 2),
+        "anchor_start_s": round(statistics.median(r.start_seconds for r in anchor), 2),
+        "start_ratio": round(statistics.median(start_ratios), 2),
+        "start_ratio_min": round(start_ratios[0], 2),
+        "start_ratio_max": round(start_ratios[-1], 2),
+        "idle_rss_mb": round(statistics.median(r.idle_rss_mb for r in ours), 1),
+        "anchor_idle_rss_mb": round(statistics.median(r.idle_rss_mb for r in anchor), 1),
+        "ok": median <= TARGET,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--bot-log", type=Path, help="append the bots' logs (stderr) here")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.users, args.db))
-    print(
-        f"{figures['round_trips']} round trips from {figures['users']} users "
-        f"in {figures['seconds']} s: p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms "
-        f"(target <= 100 ms), max {figures['max_ms']} ms"
-    )
-    report(figures)
+    report(asyncio.run(run(args)))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ comes: a reply to a user before a bulk send (digests, broadcasts). Telegram coun
 against the same limit, so they must share one budget; a process has one `PriorityGate`, used
 by its delivery engine and by the bot's rate limiter for replies. Across processes, bulk
 reservations give way while another process has replies waiting.
+
+In one process (`LocalGate`), a reply need not wait for the next evenly spaced slot: the gate
+also counts what it let through in the trailing second, and a reply goes at once while that
+second has room. Every send, slotted or not, is checked against that count when it goes, so
+no one-second window ever holds more than the limit (less the margin).
 """
 
 from __future__ import annotations
@@ -56,6 +61,15 @@ class SlotSource(Protocol):
         when a bulk send should give way (replies wait elsewhere) and ask again a little later."""
         ...
 
+    def claim_now(self) -> bool:
+        """Take one send now, outside the schedule of slots, if this source can tell that the
+        trailing second has room for it (and count it); False when it cannot tell."""
+        ...
+
+    def confirm(self) -> bool:
+        """Whether a slot just reached may be used (and count it)."""
+        ...
+
 
 # Slots are spaced a little under the limit so that timer jitter cannot make one second hold
 # more than the limit: 2% in one process, 5% across processes (which also see network jitter
@@ -84,22 +98,39 @@ async def _wait_for(slot: float, lateness: float) -> bool:
 
 class LocalGate:
     """Slots spaced exactly 1/rate apart in this process (no bursts); a slot reached late is
-    given up for a fresh one rather than used late."""
+    given up for a fresh one rather than used late. It also keeps the times of the sends it let
+    through in the trailing second: a send goes only while fewer than `capacity` went in that
+    second, so a reply may go at once (`claim_now`) without ever crowding a second."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / (rate * LOCAL_MARGIN)
         self.lateness = max(self.interval / 2, MAX_LATENESS)
+        self.capacity = max(1, int(rate * LOCAL_MARGIN))  # sends in any one second
         self._next = 0.0
+        self._sent: deque[float] = deque()  # monotonic times of the trailing second's sends
 
     async def next_slot(self, priority: Priority = Priority.BULK) -> float | None:
         slot = max(self._next, time.monotonic())
         self._next = slot + self.interval
         return slot
 
+    def claim_now(self) -> bool:
+        now = time.monotonic()
+        sent = self._sent
+        while sent and now - sent[0] >= 1.0:
+            sent.popleft()
+        if len(sent) >= self.capacity:
+            return False
+        sent.append(now)
+        return True
+
+    def confirm(self) -> bool:
+        return self.claim_now()
+
     async def acquire(self) -> None:
         while True:
             slot = await self.next_slot()
-            if slot is not None and await _wait_for(slot, self.lateness):
+            if slot is not None and await _wait_for(slot, self.lateness) and self.confirm():
                 return
 
 
@@ -200,6 +231,14 @@ class DatabaseGate:
                 return None
         return self._slots.popleft()
 
+    def claim_now(self) -> bool:
+        """Other processes' sends are not seen here: every send waits for a reserved slot."""
+        return False
+
+    def confirm(self) -> bool:
+        """A reserved slot is this process's alone."""
+        return True
+
     async def acquire(self) -> None:
         async with self._lock:
             while True:
@@ -217,7 +256,9 @@ class PriorityGate:
     is lost to broadcasts whenever nobody is typing (most of the time), and is still too small
     at a busy minute. Here bulk sends get every slot nobody is waiting for, and a reply waits
     about one slot, whatever the length of the queue, since the choice is made when the slot
-    comes rather than when the wait begins.
+    comes rather than when the wait begins. Where the slot source can tell that the trailing
+    second has room (`LocalGate.claim_now`), a reply with no reply queued before it does not
+    wait at all; it still counts toward the bulk sends' minimum share.
 
     Across processes (`DatabaseGate`), a process with replies waiting reserves its slots as
     replies and marks that in the database for a moment; meanwhile the other processes' bulk
@@ -237,6 +278,8 @@ class PriorityGate:
 
     async def acquire(self, priority: Priority = Priority.BULK) -> None:
         """Return when one more message may be sent (bulk unless said otherwise)."""
+        if priority is Priority.REPLY and self._may_go_now():
+            return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[priority].append(waiter)
         if self._pump is None or self._pump.done():
@@ -258,6 +301,19 @@ class PriorityGate:
         for queue in self._waiting.values():
             while queue:
                 queue.popleft().cancel()
+
+    def _may_go_now(self) -> bool:
+        """A reply goes at once, outside the slots, when no reply queued before it, no flood
+        wait holds, bulk sends are not owed their share, and the trailing second has room."""
+        if self._replies_waiting() or time.monotonic() < self._held_until:
+            return False
+        bulk_waits = bool(self._waiting[Priority.BULK])
+        if bulk_waits and self._replies_in_a_row >= self.bulk_every - 1:
+            return False
+        if not self.slots.claim_now():
+            return False
+        self._replies_in_a_row = self._replies_in_a_row + 1 if bulk_waits else 0
+        return True
 
     def _anyone_waiting(self) -> bool:
         for queue in self._waiting.values():
@@ -295,6 +351,8 @@ class PriorityGate:
                     continue
                 if time.monotonic() < self._held_until:
                     continue
+                if not self._anyone_waiting() or not self.slots.confirm():
+                    continue  # nobody left, or the trailing second is full: the slot goes unused
                 waiter = self._choose()
                 if waiter is not None:
                     waiter.set_result(None)

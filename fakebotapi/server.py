@@ -73,6 +73,7 @@ class FakeTelegram(ChatLife, InlineMode):
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
         self.port = 0
+        self.reuse_port = False  # several server processes may share one port (SO_REUSEPORT)
         # The longest time this server's event loop could not run (see `watch_stalls`).
         self.longest_stall = 0.0
         self._stall_watch: asyncio.Task[None] | None = None
@@ -88,12 +89,16 @@ class FakeTelegram(ChatLife, InlineMode):
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/file/bot{token}/{path:.*}", self._file)
+        self._add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_port=self.reuse_port or None)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
+
+    def _add_routes(self, app: web.Application) -> None:
+        """More routes for a subclass to serve (the control endpoints of `python -m fakebotapi`)."""
 
     async def __aexit__(self, *exc: object) -> None:
         self._update_event.set()

@@ -57,7 +57,7 @@ async def test_bulk_sends_still_move_while_replies_crowd() -> None:
 async def test_a_cancelled_waiter_gives_its_turn_away() -> None:
     gate = PriorityGate(LocalGate(10.0))
     await gate.acquire()  # the next slot is 0.1 s away
-    gone = asyncio.create_task(gate.acquire(Priority.REPLY))
+    gone = asyncio.create_task(gate.acquire(Priority.BULK))
     await asyncio.sleep(0.01)
     gone.cancel()
     started = time.monotonic()
@@ -73,6 +73,12 @@ async def test_a_failing_slot_source_fails_the_waiters() -> None:
         async def next_slot(self, priority: Priority = Priority.BULK) -> float | None:
             raise OSError("database unreachable")
 
+        def claim_now(self) -> bool:
+            return False
+
+        def confirm(self) -> bool:
+            return True
+
     gate = PriorityGate(Broken())
     with pytest.raises(OSError, match="unreachable"):
         await gate.acquire(Priority.REPLY)
@@ -84,6 +90,51 @@ async def test_a_flood_wait_holds_every_sender() -> None:
     started = time.monotonic()
     await gate.acquire()
     assert time.monotonic() - started >= 0.29
+    gate.hold(0.2)
+    started = time.monotonic()
+    await gate.acquire(Priority.REPLY)  # a reply does not jump a flood wait either
+    assert time.monotonic() - started >= 0.19
+    await gate.aclose()
+
+
+async def test_a_reply_goes_at_once_while_the_trailing_second_has_room() -> None:
+    gate = PriorityGate(LocalGate(10.0))  # slots 0.1 s apart; at most 9 sends in any second
+    await gate.acquire()  # bulk: the next slot is 0.1 s away
+    started = time.monotonic()
+    for _ in range(8):  # room for 8 more in this second: none waits for a slot
+        await gate.acquire(Priority.REPLY)
+    assert time.monotonic() - started < 0.05
+    await gate.acquire(Priority.REPLY)  # the tenth in one second waits for the window
+    assert time.monotonic() - started >= 0.9
+    await gate.aclose()
+
+
+def _busiest_second(stamps: list[float]) -> int:
+    stamps = sorted(stamps)
+    return max(sum(1 for t in stamps if s <= t < s + 1.0) for s in stamps)
+
+
+async def test_replies_at_once_and_bulk_slots_never_crowd_a_second() -> None:
+    gate = PriorityGate(LocalGate(20.0), bulk_every=4)
+    stamps: list[tuple[float, Priority]] = []
+
+    async def send(priority: Priority, after: float) -> None:
+        await asyncio.sleep(after)
+        await gate.acquire(priority)
+        stamps.append((time.monotonic(), priority))
+
+    # 30 bulk sends queued at once, and 30 replies in bursts of 10, over about 2.5 s.
+    bulk = [send(Priority.BULK, 0.0) for _ in range(30)]
+    replies = [send(Priority.REPLY, 0.3 + 0.8 * (i // 10)) for i in range(30)]
+    await asyncio.gather(*bulk, *replies)
+    await gate.aclose()
+    assert len(stamps) == 60
+    assert _busiest_second([t for t, _ in stamps]) <= 19  # the limit less the margin
+    # Bulk sends kept moving while replies crowded: one in every `bulk_every` sends at least.
+    order = [p for _, p in sorted(stamps)]
+    last_bulk = max(i for i, p in enumerate(order) if p is Priority.BULK)
+    runs = "".join("r" if p is Priority.REPLY else "b" for p in order[:last_bulk])
+    assert "rrrr" not in runs, runs
 
 
 # -- the bot -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from digests.dates import VN_TZ
@@ -264,6 +264,12 @@ def _published_day(published_at: datetime | None) -> date | None:
     return published_at.astimezone(VN_TZ).date()
 
 
+# Candidates load without their source, topics and leaders: a poll finds most of its items
+# already stored and unchanged, and never reads those; an article that did change loads them
+# when its labels are set again.
+_BARE = lazyload("*")
+
+
 class ArticleRepository:
     """Reads and writes articles within a caller-owned session (the caller commits)."""
 
@@ -280,11 +286,15 @@ class ArticleRepository:
             def any_of(column: Any, values: list[str]) -> ColumnElement[bool]:
                 return column == any_(bindparam(None, values, type_=ARRAY(String)))
 
-            query = select(Article).where(
-                or_(
-                    any_of(Article.guid, guids),
-                    any_of(Article.url, urls),
-                    any_of(Article.title_key, ordered_keys),
+            query = (
+                select(Article)
+                .options(_BARE)
+                .where(
+                    or_(
+                        any_of(Article.guid, guids),
+                        any_of(Article.url, urls),
+                        any_of(Article.title_key, ordered_keys),
+                    )
                 )
             )
             return list(self.session.scalars(query))
@@ -292,11 +302,15 @@ class ArticleRepository:
         found: dict[int, Article] = {}
         for start in range(0, max(len(guids), len(urls), len(ordered_keys)), _CHUNK):
             end = start + _CHUNK
-            query = select(Article).where(
-                or_(
-                    Article.guid.in_(guids[start:end]),
-                    Article.url.in_(urls[start:end]),
-                    Article.title_key.in_(ordered_keys[start:end]),
+            query = (
+                select(Article)
+                .options(_BARE)
+                .where(
+                    or_(
+                        Article.guid.in_(guids[start:end]),
+                        Article.url.in_(urls[start:end]),
+                        Article.title_key.in_(ordered_keys[start:end]),
+                    )
                 )
             )
             for article in self.session.scalars(query):
