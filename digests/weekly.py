@@ -171,7 +171,12 @@ def _batch(room: Newsroom, render: WeeklyRenderer) -> tuple[int, int]:
         ):
             weekly.setdefault(sub.subscriber_id, []).append(sub)
         keywords = AlertRepository(session).queries_of(ids, Frequency.WEEKLY)
-        articles = week_articles(session, now - WEEK, now)
+        # The week's articles only when someone of this batch gets a summary: every reader
+        # comes due once a week (and once when first scheduled), most with nothing weekly.
+        wanted = any(
+            s.next_weekly_at is not None and (weekly.get(s.id) or keywords.get(s.id)) for s in due
+        )
+        articles = week_articles(session, now - WEEK, now) if wanted else []
         index = KeywordIndex((a.id, a.title, a.summary) for a in articles) if keywords else None
         days = {s.id: local_day(s.next_weekly_at, s.timezone) for s in due if s.next_weekly_at}
         ledger = DeliveryRepository(session)
