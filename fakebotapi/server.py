@@ -488,7 +488,9 @@ class FakeTelegram(ChatLife, InlineMode):
             "from": self.bot,
             **content,
         }
-        if markup:
+        # Telegram's Message carries only an inline keyboard; a reply keyboard (or its removal)
+        # is shown to the user but never returned.
+        if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         self.messages[(chat_id, message_id)] = message
         self.sent.append(
