@@ -37,13 +37,13 @@ from typing import Any
 import aiohttp
 from _common import ROOT, report, scratch_database, stop
 from search_scale import populate
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from digests.config import load_settings
 from digests.ingest.service import import_seeds
 from digests.services import Newsroom
 from digests.store.db import session_scope
-from digests.store.models import ChatKind, Subscriber
+from digests.store.models import Article, ChatKind, Subscriber
 
 RATE = 20.0  # commands a second, all users together
 COMMANDS = ["/start", "/help", "/mysubs", "/latest an toan thuc pham 3", "/search ngo doc"]
@@ -67,7 +67,9 @@ class Run:
 
 
 def fill(url: str, articles: int, subscribers: int) -> None:
-    """Seeds, `articles` articles and `subscribers` subscribers (none due during the run)."""
+    """Seeds, `articles` articles and `subscribers` subscribers, as a bot that has run for a
+    while holds them: nothing due during the run, no article waiting for the keyword alerts'
+    first look, every reader's weekly summary already scheduled (a week on)."""
     room = Newsroom.open(load_settings(database_url=url, _env_file=None))
     try:
         import_seeds(room, ROOT / "seeds")
@@ -84,6 +86,7 @@ def fill(url: str, articles: int, subscribers: int) -> None:
                         "timezone": "Asia/Ho_Chi_Minh",
                         "digest_time": (now + timedelta(hours=12)).time(),
                         "next_digest_at": now + timedelta(hours=12),
+                        "next_weekly_at": now + timedelta(days=7),
                         "paused": False,
                         "active": True,
                         "created_at": now,
@@ -91,6 +94,7 @@ def fill(url: str, articles: int, subscribers: int) -> None:
                     for i in range(subscribers)
                 ],
             )
+            session.execute(update(Article).values(alerts_pending=False))
     finally:
         room.close()
 
@@ -112,9 +116,13 @@ async def control(session: aiohttp.ClientSession, path: str, **body: Any) -> Any
 
 
 async def user(
-    session: aiohttp.ClientSession, chat: int, moments: list[float], begin: float, run: Run
+    session: aiohttp.ClientSession,
+    chat: int,
+    moments: list[tuple[float, str]],
+    begin: float,
+    run: Run,
 ) -> None:
-    for moment, command in zip(moments, COMMANDS, strict=True):
+    for moment, command in moments:
         await asyncio.sleep(max(0.0, begin + moment - time.monotonic()))
         async with session.post(
             "/_control/send", json={"user_id": chat, "text": command, "timeout": 30}
@@ -128,7 +136,11 @@ async def user(
 
 
 async def one_turn(
-    bot: list[str], env: dict[str, str], users: int, plan: list[list[float]], log: Path | None
+    bot: list[str],
+    env: dict[str, str],
+    users: int,
+    plan: list[list[tuple[float, str]]],
+    log: Path | None,
 ) -> Run:
     """A fresh fake server, the bot spawned against it, the users' commands, both stopped."""
     server = subprocess.Popen(
@@ -189,7 +201,19 @@ def summary(name: str, runs: list[Run]) -> str:
 async def run(args: argparse.Namespace) -> dict[str, object]:
     rng = random.Random(3)
     span = args.users * len(COMMANDS) / RATE
-    plan = [sorted(rng.uniform(0, span) for _ in COMMANDS) for _ in range(args.users)]
+    # Each user's commands in an order of their own, so that the mix is the same all through
+    # the run (in one fixed order every /search came last, and the replies of the run's end,
+    # two messages for a search of 20 results, asked for more than Telegram's 30 a second).
+    plan = [
+        sorted(
+            zip(
+                [rng.uniform(0, span) for _ in COMMANDS],
+                rng.sample(COMMANDS, len(COMMANDS)),
+                strict=True,
+            )
+        )
+        for _ in range(args.users)
+    ]
     with scratch_database(args.db) as url, tempfile.TemporaryDirectory() as folder:
         started = time.monotonic()
         fill(url, args.articles, args.subscribers)
