@@ -2,7 +2,7 @@
 their private chat), and the forum topic a group's messages go to (on the subscriber, and on
 each ledger row, so a queued message keeps its topic)
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

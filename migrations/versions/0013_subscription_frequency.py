@@ -2,8 +2,8 @@
 alerts, what each chat got at once, the weekly summary's schedule; and a priority between
 an admin's alert and a fan-out (immediate items: NORMAL moves from 1 to 2)
 
-Revision ID: 0012
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0013"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
