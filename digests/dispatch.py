@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digests.compose import Digest, Reader, compose, is_news, newest_first, section_articles
@@ -25,16 +24,10 @@ from digests.reading import ArticleView, article_view
 from digests.schedule import local_day, next_occurrence
 from digests.services import Newsroom
 from digests.store.alerts import AlertRepository
+from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
-from digests.store.models import (
-    Article,
-    DeliveryKind,
-    Frequency,
-    Subscriber,
-    Subscription,
-    SubscriptionKind,
-)
+from digests.store.models import DeliveryKind, Frequency, Subscriber, SubscriptionKind
 from digests.store.subscribers import SubscriberRepository
 from digests.stories import story_groups
 
@@ -111,9 +104,7 @@ def window_start(subscriber: Subscriber | Due, now: datetime) -> datetime:
 
 def new_articles(session: Session, since: datetime, until: datetime) -> list[ArticleView]:
     """Articles first seen in (since, until], newest first."""
-    rows = session.scalars(
-        select(Article).where(Article.first_seen_at > since, Article.first_seen_at <= until)
-    )
+    rows = ArticleRepository(session).first_seen_between(since, until)
     return sorted((article_view(a) for a in rows), key=newest_first)
 
 
@@ -203,58 +194,38 @@ def queue_due_digests(
 
 def _due(session: Session, now: datetime, limit: int) -> list[Due]:
     """Due subscribers with their subscriptions: two queries, no ORM objects."""
-    rows = session.execute(
-        select(
-            Subscriber.id,
-            Subscriber.chat_id,
-            Subscriber.language,
-            Subscriber.digest_format,
-            Subscriber.timezone,
-            Subscriber.digest_time,
-            Subscriber.last_digest_at,
-            Subscriber.last_digest_date,
-            Subscriber.next_digest_at,
-        )
-        .where(Subscriber.active, Subscriber.paused.is_(False), Subscriber.next_digest_at <= now)
-        .order_by(Subscriber.next_digest_at, Subscriber.id)
-        .limit(limit)
-    ).all()
-    keys: dict[SubscriptionKind, dict[int, set[str]]] = {k: {} for k in SubscriptionKind}
+    subscribers = SubscriberRepository(session)
+    rows = subscribers.digests_due(now, limit)
     ids = [r.id for r in rows]
-    for start in range(0, len(ids), 1000):
-        for sid, kind, key in session.execute(
-            select(Subscription.subscriber_id, Subscription.kind, Subscription.key).where(
-                Subscription.subscriber_id.in_(ids[start : start + 1000]),
-                # Immediate and weekly subscriptions have their own messages.
-                Subscription.frequency == Frequency.DAILY,
-            )
-        ):
-            keys[kind].setdefault(sid, set()).add(key)
-    topics, leaders = keys[SubscriptionKind.TOPIC], keys[SubscriptionKind.LEADER]
-    documents = keys[SubscriptionKind.DOCUMENT]
+    # Immediate and weekly subscriptions have their own messages.
+    keys = subscribers.subscription_keys(ids, Frequency.DAILY)
     keywords = AlertRepository(session).queries_of(ids, Frequency.DAILY)
-    return [
-        Due(
-            id=r.id,
+    due = []
+    for r in rows:
+        mine = keys.get(r.id, {})
+        reader = Reader(
             chat_id=r.chat_id,
+            language=r.language,
+            format=r.digest_format,
             timezone=r.timezone,
-            digest_time=r.digest_time,
-            last_digest_at=r.last_digest_at,
-            last_digest_date=r.last_digest_date,
-            next_digest_at=r.next_digest_at,
-            reader=Reader(
-                chat_id=r.chat_id,
-                language=r.language,
-                format=r.digest_format,
-                timezone=r.timezone,
-                topics=frozenset(topics.get(r.id, ())),
-                leaders=frozenset(leaders.get(r.id, ())),
-                keywords=tuple(keywords.get(r.id, ())),
-                documents=frozenset(documents.get(r.id, ())),
-            ),
+            topics=frozenset(mine.get(SubscriptionKind.TOPIC, ())),
+            leaders=frozenset(mine.get(SubscriptionKind.LEADER, ())),
+            keywords=tuple(keywords.get(r.id, ())),
+            documents=frozenset(mine.get(SubscriptionKind.DOCUMENT, ())),
         )
-        for r in rows
-    ]
+        due.append(
+            Due(
+                id=r.id,
+                chat_id=r.chat_id,
+                timezone=r.timezone,
+                digest_time=r.digest_time,
+                last_digest_at=r.last_digest_at,
+                last_digest_date=r.last_digest_date,
+                next_digest_at=r.next_digest_at,
+                reader=reader,
+            )
+        )
+    return due
 
 
 def _keyword_matches(reader: Reader, index: KeywordIndex | None) -> frozenset[tuple[int, str]]:

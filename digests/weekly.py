@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digests.compose import newest_first, news_time
@@ -31,13 +30,8 @@ from digests.services import Newsroom
 from digests.store.alerts import AlertRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
-from digests.store.models import (
-    DeliveryKind,
-    Frequency,
-    Subscriber,
-    Subscription,
-    SubscriptionKind,
-)
+from digests.store.models import DeliveryKind, Frequency, SubscriptionKind
+from digests.store.subscribers import SubscriberRepository
 from digests.stories import story_groups
 
 log = logging.getLogger(__name__)
@@ -148,28 +142,12 @@ def _batch(room: Newsroom, render: WeeklyRenderer) -> tuple[int, int]:
     now = room.clock.now()
     layout = Layout.of(room)
     with session_scope(room.sessions) as session:
-        due = list(
-            session.scalars(
-                select(Subscriber)
-                .where(
-                    Subscriber.active,
-                    Subscriber.paused.is_(False),
-                    (Subscriber.next_weekly_at <= now) | Subscriber.next_weekly_at.is_(None),
-                )
-                .order_by(Subscriber.id)
-                .limit(BATCH)
-            )
-        )
+        subscribers = SubscriberRepository(session)
+        due = subscribers.weeklies_due(now, BATCH)
         if not due:
             return 0, 0
         ids = [s.id for s in due]
-        weekly: dict[int, list[Subscription]] = {}
-        for sub in session.scalars(
-            select(Subscription).where(
-                Subscription.subscriber_id.in_(ids), Subscription.frequency == Frequency.WEEKLY
-            )
-        ):
-            weekly.setdefault(sub.subscriber_id, []).append(sub)
+        weekly = subscribers.subscription_keys(ids, Frequency.WEEKLY)
         keywords = AlertRepository(session).queries_of(ids, Frequency.WEEKLY)
         # The week's articles only when someone of this batch gets a summary: every reader
         # comes due once a week (and once when first scheduled), most with nothing weekly.
@@ -188,13 +166,13 @@ def _batch(room: Newsroom, render: WeeklyRenderer) -> tuple[int, int]:
                 now, subscriber.weekly_day, subscriber.weekly_time, subscriber.timezone
             )
             day = days.get(subscriber.id)
-            subs = weekly.get(subscriber.id, [])
+            subs = weekly.get(subscriber.id, {})
             if first or day is None or (subscriber.id, day) in already:
                 continue
             if not subs and not keywords.get(subscriber.id):
                 continue
-            topic_set = {s.key for s in subs if s.kind is SubscriptionKind.TOPIC}
-            leader_set = {s.key for s in subs if s.kind is SubscriptionKind.LEADER}
+            topic_set = subs.get(SubscriptionKind.TOPIC, set())
+            leader_set = subs.get(SubscriptionKind.LEADER, set())
             summary = compose_weekly(
                 chat_id=subscriber.chat_id,
                 language=subscriber.language,

@@ -495,6 +495,28 @@ class ArticleRepository:
     def get(self, article_id: int) -> Article | None:
         return self.session.get(Article, article_id)
 
+    def first_seen_between(self, since: datetime, until: datetime) -> list[Article]:
+        """Articles first seen in (since, until], in no order."""
+        return list(
+            self.session.scalars(
+                select(Article).where(Article.first_seen_at > since, Article.first_seen_at <= until)
+            )
+        )
+
+    def by_ids(self, ids: Iterable[int]) -> list[Article]:
+        """These articles (those that exist), in no order."""
+        wanted = list(ids)
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(Article).where(Article.id.in_(wanted))))
+
+    def known_guids(self, guids: Iterable[str]) -> set[str]:
+        """Which of these guids are stored already."""
+        wanted = list(guids)
+        if not wanted:
+            return set()
+        return set(self.session.scalars(select(Article.guid).where(Article.guid.in_(wanted))))
+
     def newest(
         self,
         *,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,29 @@ from digests.store.models import (
     Subscription,
     SubscriptionKind,
 )
+
+# Ids per IN (...) list: well under SQLite's and PostgreSQL's limits on bound parameters.
+IN_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDue:
+    """A subscriber whose daily digest is due: the columns the dispatcher reads, no ORM
+    object (a batch holds thousands)."""
+
+    id: int
+    chat_id: int
+    language: str
+    digest_format: str
+    timezone: str
+    digest_time: time
+    last_digest_at: datetime | None
+    last_digest_date: date | None
+    next_digest_at: datetime | None
+
+
+# Subscriber id -> kind -> the keys subscribed (topics, leaders, kinds of documents).
+SubscriptionKeys = dict[int, dict[SubscriptionKind, set[str]]]
 
 
 class SubscriberRepository:
@@ -173,6 +197,59 @@ class SubscriberRepository:
             )
             query = query.where(Subscriber.id.in_(wanted))
         return list(self.session.scalars(query.order_by(Subscriber.id)))
+
+    def digests_due(self, now: datetime, limit: int) -> list[DigestDue]:
+        """Active, unpaused subscribers whose next digest is due at `now`, the longest
+        waiting first."""
+        rows = self.session.execute(
+            select(
+                Subscriber.id,
+                Subscriber.chat_id,
+                Subscriber.language,
+                Subscriber.digest_format,
+                Subscriber.timezone,
+                Subscriber.digest_time,
+                Subscriber.last_digest_at,
+                Subscriber.last_digest_date,
+                Subscriber.next_digest_at,
+            )
+            .where(
+                Subscriber.active, Subscriber.paused.is_(False), Subscriber.next_digest_at <= now
+            )
+            .order_by(Subscriber.next_digest_at, Subscriber.id)
+            .limit(limit)
+        ).all()
+        return [DigestDue(**row._mapping) for row in rows]
+
+    def weeklies_due(self, now: datetime, limit: int) -> list[Subscriber]:
+        """Active, unpaused subscribers whose weekly summary is due at `now`, or who have
+        never been scheduled one, by id."""
+        return list(
+            self.session.scalars(
+                select(Subscriber)
+                .where(
+                    Subscriber.active,
+                    Subscriber.paused.is_(False),
+                    (Subscriber.next_weekly_at <= now) | Subscriber.next_weekly_at.is_(None),
+                )
+                .order_by(Subscriber.id)
+                .limit(limit)
+            )
+        )
+
+    def subscription_keys(self, ids: Sequence[int], frequency: Frequency) -> SubscriptionKeys:
+        """What these subscribers subscribed to at this frequency, by subscriber and kind;
+        a subscriber with nothing at it is absent."""
+        keys: SubscriptionKeys = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            for sid, kind, key in self.session.execute(
+                select(Subscription.subscriber_id, Subscription.kind, Subscription.key).where(
+                    Subscription.subscriber_id.in_(ids[start : start + IN_CHUNK]),
+                    Subscription.frequency == frequency,
+                )
+            ):
+                keys.setdefault(sid, {}).setdefault(kind, set()).add(key)
+        return keys
 
     def count_by_state(self) -> dict[str, int]:
         rows = self.session.execute(
