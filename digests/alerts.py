@@ -25,6 +25,7 @@ from digests.reading import ArticleView, article_view
 from digests.schedule import next_occurrence, parse_time_of_day
 from digests.services import Newsroom
 from digests.store.alerts import AlertRepository, DueItem, ReaderSettings, StoredAlert
+from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
@@ -247,10 +248,7 @@ def queue_due_alerts(room: Newsroom, render: AlertRenderer) -> int:
                 if not items:
                     break
                 ids = sorted({i.article_id for i in items})
-                views = {
-                    a.id: article_view(a)
-                    for a in session.query(Article).filter(Article.id.in_(ids))
-                }
+                views = {a.id: article_view(a) for a in ArticleRepository(session).by_ids(ids)}
                 deliveries = []
                 subscriber_of = {i.chat_id: i.subscriber_id for i in items}
                 for message in _messages(items, views):

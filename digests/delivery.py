@@ -231,7 +231,7 @@ class DeliveryEngine:
 
     def _update(self, delivery_id: int, **values: object) -> None:
         with session_scope(self.room.sessions) as session:
-            row = session.get(Delivery, delivery_id)
+            row = DeliveryRepository(session).get(delivery_id)
             if row is None:
                 return
             for name, value in values.items():
@@ -258,16 +258,14 @@ class DeliveryEngine:
         could not go leaves its news for the next one, once the chat is back (within
         DIGEST_MAX_AGE): the chat's last digest is the last one that was sent."""
         with session_scope(self.room.sessions) as session:
-            row = session.get(Delivery, delivery_id)
-            subscribers = SubscriberRepository(session)
+            ledger, subscribers = DeliveryRepository(session), SubscriberRepository(session)
+            row = ledger.get(delivery_id)
             if row is not None:
                 row.state, row.last_error = DeliveryState.BLOCKED, reason[:2000]
                 if row.kind is DeliveryKind.DIGEST and row.subscriber_id is not None:
                     subscriber = subscribers.get(chat_id)
                     if subscriber is not None:
-                        subscriber.last_digest_at = DeliveryRepository(session).last_sent_digest_at(
-                            row.subscriber_id
-                        )
+                        subscriber.last_digest_at = ledger.last_sent_digest_at(row.subscriber_id)
             subscribers.deactivate(chat_id, reason)
 
     def _thread_gone(self, row: Delivery) -> None:
@@ -275,7 +273,7 @@ class DeliveryEngine:
         queued for it, and this row goes back to the queue for it."""
         with session_scope(self.room.sessions) as session:
             SubscriberRepository(session).drop_thread(row.chat_id)
-            again = session.get(Delivery, row.id)
+            again = DeliveryRepository(session).get(row.id)
             if again is not None:
                 again.state, again.claimed_by = DeliveryState.QUEUED, None
                 again.next_attempt_at = self.room.clock.now()
@@ -284,7 +282,7 @@ class DeliveryEngine:
         """The chat moves with its settings; this row goes back to the queue, to the new id."""
         with session_scope(self.room.sessions) as session:
             SubscriberRepository(session).move(row.chat_id, new_chat_id)
-            moved = session.get(Delivery, row.id)
+            moved = DeliveryRepository(session).get(row.id)
             if moved is not None:
                 moved.chat_id, moved.state, moved.claimed_by = (
                     new_chat_id,

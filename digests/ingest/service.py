@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from digests.errors import MohbotError, one_line
@@ -32,7 +31,7 @@ from digests.records import ParsedItem, SourceConfig, SourceKind
 from digests.services import Newsroom
 from digests.store.articles import ArticleRepository, UpsertResult
 from digests.store.db import session_scope
-from digests.store.models import Article, Source
+from digests.store.models import Source
 from digests.store.sources import SourceRepository
 
 log = logging.getLogger(__name__)
@@ -182,7 +181,7 @@ def _store_once(
                 stored.unchanged,
             )
     with session_scope(newsroom.sessions) as session:
-        source = session.get(Source, source_id)
+        source = SourceRepository(session).by_id(source_id)
         assert source is not None
         if error is not None:
             report = SourceReport(name=source.name, error=error)
@@ -236,7 +235,7 @@ async def poll_source(
     async def known(guids: list[str]) -> set[str]:
         def query() -> set[str]:
             with session_scope(newsroom.sessions) as session:
-                return set(session.scalars(select(Article.guid).where(Article.guid.in_(guids))))
+                return ArticleRepository(session).known_guids(guids)
 
         return await asyncio.to_thread(query) if guids else set()
 

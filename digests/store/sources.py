@@ -63,6 +63,9 @@ class SourceRepository:
             self.session.flush()
         return source
 
+    def by_id(self, source_id: int) -> Source | None:
+        return self.session.get(Source, source_id)
+
     def get(self, name: str) -> Source | None:
         return self.session.scalar(select(Source).where(Source.name == name))
 
