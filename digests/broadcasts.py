@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digests.errors import MohbotError
 from digests.messages import MessagePart
 from digests.services import Newsroom
+from digests.store.broadcasts import BroadcastRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
@@ -82,18 +82,13 @@ def create_draft(
     if not text.strip() and from_message_id is None:
         raise BroadcastError("nothing to send", key="broadcast_empty")
     with session_scope(room.sessions) as session:
-        broadcast = Broadcast(
-            admin_id=admin_id,
-            created_at=room.clock.now(),
+        broadcast = BroadcastRepository(session).add_draft(
+            admin_id,
+            room.clock.now(),
             text=text,
             from_chat_id=from_chat_id,
             from_message_id=from_message_id,
-            audience={},
-            state=BroadcastState.DRAFT,
-            total=0,
         )
-        session.add(broadcast)
-        session.flush()
         return broadcast.id
 
 
@@ -106,7 +101,7 @@ def set_audience(room: Newsroom, broadcast_id: int, audience: Audience) -> int:
 
 
 def _draft(session: Session, broadcast_id: int) -> Broadcast:
-    broadcast = session.get(Broadcast, broadcast_id)
+    broadcast = BroadcastRepository(session).get(broadcast_id)
     if broadcast is None:
         raise BroadcastError(f"no broadcast #{broadcast_id}", key="broadcast_unknown")
     if broadcast.state is not BroadcastState.DRAFT:
@@ -140,7 +135,7 @@ def toggle_topic(room: Newsroom, broadcast_id: int, topic: str | None) -> tuple[
 
 def set_progress_message(room: Newsroom, broadcast_id: int, chat_id: int, message_id: int) -> None:
     with session_scope(room.sessions) as session:
-        broadcast = session.get(Broadcast, broadcast_id)
+        broadcast = BroadcastRepository(session).get(broadcast_id)
         if broadcast is not None:
             broadcast.progress_chat_id = chat_id
             broadcast.progress_message_id = message_id
@@ -149,12 +144,8 @@ def set_progress_message(room: Newsroom, broadcast_id: int, chat_id: int, messag
 def sending(room: Newsroom) -> list[tuple[int, int | None, int | None]]:
     """Broadcasts still sending, with their progress message (to resume after a restart)."""
     with session_scope(room.sessions) as session:
-        rows = session.execute(
-            select(Broadcast.id, Broadcast.progress_chat_id, Broadcast.progress_message_id).where(
-                Broadcast.state == BroadcastState.SENDING
-            )
-        )
-        return [(i, c, m) for i, c, m in rows]
+        rows = BroadcastRepository(session).sending()
+        return [(b.id, b.progress_chat_id, b.progress_message_id) for b in rows]
 
 
 def draft(room: Newsroom, broadcast_id: int) -> Progress:
@@ -197,7 +188,7 @@ def start(room: Newsroom, broadcast_id: int, parts: Sequence[MessagePart]) -> in
 def cancel(room: Newsroom, broadcast_id: int) -> int:
     """Stop a broadcast: what is still queued is not sent. Returns how many were stopped."""
     with session_scope(room.sessions) as session:
-        broadcast = session.get(Broadcast, broadcast_id)
+        broadcast = BroadcastRepository(session).get(broadcast_id)
         if broadcast is None:
             raise BroadcastError(f"no broadcast #{broadcast_id}", key="broadcast_unknown")
         stopped = DeliveryRepository(session).cancel_unsent(broadcast_id)
@@ -210,7 +201,7 @@ def cancel(room: Newsroom, broadcast_id: int) -> int:
 def progress(room: Newsroom, broadcast_id: int) -> Progress:
     """Counts so far; a broadcast with nothing left to send is marked done."""
     with session_scope(room.sessions) as session:
-        broadcast = session.get(Broadcast, broadcast_id)
+        broadcast = BroadcastRepository(session).get(broadcast_id)
         if broadcast is None:
             raise BroadcastError(f"no broadcast #{broadcast_id}", key="broadcast_unknown")
         counts = DeliveryRepository(session).counts(broadcast_id=broadcast_id)
@@ -238,5 +229,5 @@ def progress(room: Newsroom, broadcast_id: int) -> Progress:
 
 def recent(room: Newsroom, limit: int = 10) -> list[Progress]:
     with session_scope(room.sessions) as session:
-        ids = list(session.scalars(select(Broadcast.id).order_by(Broadcast.id.desc()).limit(limit)))
+        ids = BroadcastRepository(session).recent_ids(limit)
     return [progress(room, i) for i in ids]

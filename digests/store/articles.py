@@ -270,6 +270,19 @@ def _published_day(published_at: datetime | None) -> date | None:
 _BARE = lazyload("*")
 
 
+# When an article appeared: its publication time, or for an undated one the first sighting.
+# coalesce() takes its type from its first argument, so values come back as aware UTC.
+_appeared = func.coalesce(Article.published_at, Article.first_seen_at)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicAppearance:
+    """An article of a topic, and when it appeared (published, or first seen if undated)."""
+
+    topic: str
+    at: datetime
+
+
 class ArticleRepository:
     """Reads and writes articles within a caller-owned session (the caller commits)."""
 
@@ -589,6 +602,26 @@ class ArticleRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def count_per_topic(self, since: datetime) -> dict[str, int]:
+        """Topic slug -> articles of it that appeared since `since` (published, or first seen
+        when undated: never by when they were fetched)."""
+        rows = self.session.execute(
+            select(ArticleTopic.topic, func.count())
+            .join(Article, Article.id == ArticleTopic.article_id)
+            .where(_appeared >= since)
+            .group_by(ArticleTopic.topic)
+        )
+        return {topic: n for topic, n in rows}
+
+    def topic_appearances(self, since: datetime) -> list[TopicAppearance]:
+        """Each (article, topic) that appeared since `since`, in no order."""
+        rows = self.session.execute(
+            select(ArticleTopic.topic, _appeared)
+            .join(Article, Article.id == ArticleTopic.article_id)
+            .where(_appeared >= since)
+        )
+        return [TopicAppearance(topic, at) for topic, at in rows]
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Article)) or 0

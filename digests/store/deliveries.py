@@ -201,6 +201,21 @@ class DeliveryRepository:
             counts[state] = n
         return counts
 
+    def sent_since(self, kind: DeliveryKind, since: datetime) -> int:
+        """How many deliveries of this kind were sent since `since`."""
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(
+                    Delivery.kind == kind,
+                    Delivery.state == DeliveryState.SENT,
+                    Delivery.sent_at >= since,
+                )
+            )
+            or 0
+        )
+
     def mark_progress(self, marks: list[dict[str, object]]) -> None:
         """Record sent parts for many rows in one statement (keyed by `delivery_id`)."""
         table = table_of(Delivery)

@@ -251,6 +251,28 @@ class SubscriberRepository:
                 keys.setdefault(sid, {}).setdefault(kind, set()).add(key)
         return keys
 
+    def count_created_since(self, since: datetime) -> int:
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(Subscriber).where(Subscriber.created_at >= since)
+            )
+            or 0
+        )
+
+    def creation_times(self) -> list[datetime]:
+        """When each subscriber registered, in no order."""
+        return list(self.session.scalars(select(Subscriber.created_at)))
+
+    def active_per_topic(self) -> dict[str, int]:
+        """Topic slug -> how many active subscribers follow it (at any frequency)."""
+        rows = self.session.execute(
+            select(Subscription.key, func.count())
+            .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+            .where(Subscription.kind == SubscriptionKind.TOPIC, Subscriber.active)
+            .group_by(Subscription.key)
+        )
+        return {key: n for key, n in rows}
+
     def count_by_state(self) -> dict[str, int]:
         rows = self.session.execute(
             select(Subscriber.active, Subscriber.paused, func.count()).group_by(
