@@ -1,6 +1,10 @@
 """Work that must happen once per period whichever process does it (source polling, digest
 queueing): a PostgreSQL advisory lock, tried without waiting. On SQLite (one process) the
-lock is always had."""
+lock is always had.
+
+Infrastructure, not a repository: it runs its own SQL on a connection of its own, outside any
+session's transaction (tests/test_layers.py names it as one of the two modules outside
+`digests/store/` allowed to)."""
 
 from __future__ import annotations
 

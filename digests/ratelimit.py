@@ -19,6 +19,10 @@ In one process (`LocalGate`), a reply need not wait for the next evenly spaced s
 also counts what it let through in the trailing second, and a reply goes at once while that
 second has room. Every send, slotted or not, is checked against that count when it goes, so
 no one-second window ever holds more than the limit (less the margin).
+
+Infrastructure, not a repository: `DatabaseGate` runs its own SQL (one atomic UPDATE per
+reservation, in a short transaction of its own), so tests/test_layers.py names this module as
+one of the two outside `digests/store/` allowed to.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ classifier, only itself and the floor; the floor only itself. No two modules imp
 other, directly or round a circle, whether the import sits at the top of a module, under
 `if TYPE_CHECKING` or inside a function: an import inside a function is for start-up speed
 (`bot/cli.py`, matplotlib in `digests/charts.py`), never a way round a circle.
+
+SQL lives in the `digests/store/` repositories: no other module of `digests` builds a
+statement (sqlalchemy's select, update, delete, insert, func, text) or runs one through a
+session or connection, save the infrastructure modules named in `SQL_INFRASTRUCTURE`.
 """
 
 from __future__ import annotations
@@ -254,6 +258,90 @@ def test_package_inits_import_nothing_of_the_project() -> None:
         if MODULES[i.module].name == "__init__.py" and _project(i.target) is not None
     ]
     assert not wrong, "\n".join(wrong)
+
+
+# Modules outside the store that talk to the database themselves, and why. Nowhere else.
+SQL_INFRASTRUCTURE = {
+    "digests.locks": "advisory locks, on a connection of their own",
+    "digests.ratelimit": "the shared send budget: one atomic UPDATE per reservation",
+}
+# What builds a statement: taken from `sqlalchemy` (or one of its modules), only in the store.
+SQL_CONSTRUCTS = {"select", "update", "delete", "insert", "func", "text"}
+# What runs a statement, on any receiver: a session, a connection.
+SQL_CALLS = {"execute", "scalars", "scalar", "query"}
+# What a session does with rows, when called on something named a session.
+SESSION_CALLS = {"get", "add", "add_all", "delete", "merge"}
+
+
+def _receiver(node: ast.expr) -> str:
+    """The last name of what a method is called on: `session` in `self.session.get(...)`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _sql_in(source: str, where: str) -> Iterator[str]:
+    for node in ast.walk(ast.parse(source, filename=where)):
+        if isinstance(node, ast.ImportFrom) and _under(node.module or "", "sqlalchemy"):
+            for alias in node.names:
+                if alias.name in SQL_CONSTRUCTS:
+                    yield f"{where}:{node.lineno} imports {alias.name} from {node.module}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if _under(alias.name, "sqlalchemy") and alias.asname:
+                    yield f"{where}:{node.lineno} imports {alias.name} as {alias.asname}"
+        elif isinstance(node, ast.Attribute) and node.attr in SQL_CONSTRUCTS:
+            if _receiver(node.value) == "sqlalchemy":
+                yield f"{where}:{node.lineno} uses sqlalchemy.{node.attr}"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method, receiver = node.func.attr, _receiver(node.func.value)
+            if method in SQL_CALLS or (method in SESSION_CALLS and "session" in receiver.lower()):
+                yield f"{where}:{node.lineno} calls {receiver or '(...)'}.{method}()"
+
+
+def test_sql_lives_in_the_store() -> None:
+    """Statements are built and run in `digests/store/` repositories, which the rest of
+    `digests` calls; the infrastructure modules named above excepted."""
+    assert set(SQL_INFRASTRUCTURE) <= MODULES.keys()
+    wrong = [
+        line
+        for module, path in MODULES.items()
+        if _under(module, "digests")
+        and not _under(module, "digests.store")
+        and module not in SQL_INFRASTRUCTURE
+        for line in _sql_in(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+SQL_EVERY_WAY = """
+import sqlalchemy
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+def f(session, self, repo, connection):
+    session.execute(select(1))
+    self.session.get(object, 1)
+    sqlalchemy.update
+    connection.scalar(sa)
+    session.commit()
+    repo.delete(1)
+    repo.get(1)
+"""
+
+
+def test_the_sql_check_sees_each_way_of_writing_sql() -> None:
+    assert set(_sql_in(SQL_EVERY_WAY, "m.py")) == {
+        "m.py:3 imports sqlalchemy as sa",
+        "m.py:4 imports func from sqlalchemy",
+        "m.py:4 imports select from sqlalchemy",
+        "m.py:7 calls session.execute()",
+        "m.py:8 calls session.get()",
+        "m.py:9 uses sqlalchemy.update",
+        "m.py:10 calls connection.scalar()",
+    }
 
 
 COLD_IMPORT = """
