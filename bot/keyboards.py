@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from digests.compose import leader_section, section_leader
 from digests.messages import MessagePart
@@ -150,3 +150,10 @@ def markup_of(part: MessagePart) -> InlineKeyboardMarkup | None:
             for row in part.buttons
         ]
     )
+
+
+def tap_of(update: Update) -> tuple[CallbackQuery, Chat]:
+    """A button tap's query and chat: a button handler is only called with both."""
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    return query, chat

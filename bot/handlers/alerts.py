@@ -10,9 +10,11 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
-from bot.keyboards import Action, CallbackData, button
+from bot.keyboards import Action, CallbackData, button, tap_of
 from bot.names import leader_name, topic_name
 from bot.render import escape
+from bot.setting_commands import registered_view, setting_asked, usage_with_zone
+from bot.texts import Texts
 from digests import subscriptions
 from digests.alerts import parse_quiet
 from digests.schedule import parse_time_of_day
@@ -40,13 +42,6 @@ WEEKDAYS = {
 
 def frequency_name(context: BotContext, language: str, frequency: Frequency) -> str:
     return context.services.texts.get(language, f"frequency_{frequency.value}")
-
-
-async def _registered(update: Update, context: BotContext, language: str) -> SubscriberView | None:
-    view = await chat_view(update, context)
-    if view is None:
-        await reply(update, context, context.services.texts.get(language, "not_registered"))
-    return view
 
 
 # -- keyword alerts -----------------------------------------------------------------
@@ -89,7 +84,7 @@ async def add_alert(update: Update, context: BotContext) -> None:
     if not typed:
         await reply(update, context, texts.get(language, "usage_alert"))
         return
-    view = await _registered(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None or not await may_change(update, context, language):
         return
     words, frequency = split_frequency(typed)
@@ -120,7 +115,7 @@ async def add_alert(update: Update, context: BotContext) -> None:
 
 async def list_alerts(update: Update, context: BotContext) -> None:
     language = await language_of(update, context)
-    view = await _registered(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None:
         return
     alerts = await call(subscriptions.keyword_alerts, context.services.newsroom, view.chat_id)
@@ -147,9 +142,7 @@ async def _redraw_alerts(update: Update, context: BotContext, chat_id: int, lang
 
 
 async def on_remove_alert(update: Update, context: BotContext, data: CallbackData) -> None:
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+    query, chat = tap_of(update)
     texts = context.services.texts
     language = await language_of(update, context)
     if not data.argument.isdigit() or not await may_change(update, context, language):
@@ -188,9 +181,7 @@ def frequency_keyboard(
 
 async def on_frequency(update: Update, context: BotContext, data: CallbackData) -> None:
     """ "menu": show the frequency menu; "t.<slug>", "l.<slug>", "k.<id>": cycle one."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+    query, chat = tap_of(update)
     services = context.services
     texts = services.texts
     language = await language_of(update, context)
@@ -250,51 +241,51 @@ URGENT_WORDS = {
 }
 
 
+def _urgent_mode(typed: str) -> UrgentMode | None:
+    return URGENT_WORDS.get(" ".join(fold(typed).split()))
+
+
+def _urgent_usage(texts: Texts, language: str, view: SubscriberView) -> str:
+    current = texts.get(language, f"urgent_mode_{view.urgent_mode.value}")
+    return texts.get(language, "usage_urgent", mode=current)
+
+
 async def urgent(update: Update, context: BotContext) -> None:
-    texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _registered(update, context, language)
-    if view is None:
+    asked = await setting_asked(update, context, _urgent_mode, _urgent_usage)
+    if asked is None:
         return
-    typed = fold(argument_text(context))
-    mode = URGENT_WORDS.get(" ".join(typed.split()))
-    if mode is None:
-        current = texts.get(language, f"urgent_mode_{view.urgent_mode.value}")
-        await reply(update, context, texts.get(language, "usage_urgent", mode=current))
-        return
-    if not await may_change(update, context, language):
-        return
-    await call(subscriptions.set_urgent_mode, context.services.newsroom, view.chat_id, mode)
-    await reply(update, context, texts.get(language, f"urgent_set_{mode.value}"))
+    mode = asked.value
+    await call(subscriptions.set_urgent_mode, context.services.newsroom, asked.view.chat_id, mode)
+    text = context.services.texts.get(asked.language, f"urgent_set_{mode.value}")
+    await reply(update, context, text)
+
+
+def _quiet_choice(typed: str) -> tuple[tuple[time, time] | None] | None:
+    """(hours,) for quiet hours, (None,) for none ("off"), None when it is neither."""
+    if fold(typed) in ("off", "tat", "khong"):
+        return (None,)
+    hours = parse_quiet(typed)
+    return (hours,) if hours is not None else None
 
 
 async def quiet(update: Update, context: BotContext) -> None:
-    texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _registered(update, context, language)
-    if view is None:
+    asked = await setting_asked(update, context, _quiet_choice, usage_with_zone("usage_quiet"))
+    if asked is None:
         return
-    typed = argument_text(context)
-    off = fold(typed) in ("off", "tat", "khong")
-    hours = None if off else parse_quiet(typed)
-    if not off and hours is None:
-        await reply(update, context, texts.get(language, "usage_quiet", zone=view.timezone))
-        return
-    if not await may_change(update, context, language):
-        return
-    await call(subscriptions.set_quiet_hours, context.services.newsroom, view.chat_id, hours)
+    texts, (hours,) = context.services.texts, asked.value
+    await call(subscriptions.set_quiet_hours, context.services.newsroom, asked.view.chat_id, hours)
     if hours is None:
-        await reply(update, context, texts.get(language, "quiet_off"))
+        await reply(update, context, texts.get(asked.language, "quiet_off"))
         return
     await reply(
         update,
         context,
         texts.get(
-            language,
+            asked.language,
             "quiet_set",
             start=hours[0].strftime("%H:%M"),
             end=hours[1].strftime("%H:%M"),
-            zone=view.timezone,
+            zone=asked.view.timezone,
         ),
     )
 
@@ -309,24 +300,22 @@ def parse_weekly(text: str) -> tuple[int, time] | None:
     return (day, at) if day is not None and at is not None else None
 
 
-async def weekly(update: Update, context: BotContext) -> None:
-    texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _registered(update, context, language)
-    if view is None:
-        return
-    parsed = parse_weekly(argument_text(context))
+def _weekly_usage(texts: Texts, language: str, view: SubscriberView) -> str:
     days = texts.get(language, "weekdays").split(",")
-    if parsed is None:
-        current = f"{days[view.weekly_day]} {view.weekly_time.strftime('%H:%M')}"
-        await reply(update, context, texts.get(language, "usage_weekly", current=current))
+    current = f"{days[view.weekly_day]} {view.weekly_time.strftime('%H:%M')}"
+    return texts.get(language, "usage_weekly", current=current)
+
+
+async def weekly(update: Update, context: BotContext) -> None:
+    asked = await setting_asked(update, context, parse_weekly, _weekly_usage)
+    if asked is None:
         return
-    if not await may_change(update, context, language):
-        return
-    day, at = parsed
-    await call(subscriptions.set_weekly, context.services.newsroom, view.chat_id, day, at)
+    day, at = asked.value
+    await call(subscriptions.set_weekly, context.services.newsroom, asked.view.chat_id, day, at)
+    texts = context.services.texts
+    days = texts.get(asked.language, "weekdays").split(",")
     await reply(
         update,
         context,
-        texts.get(language, "weekly_set", day=days[day], time=at.strftime("%H:%M")),
+        texts.get(asked.language, "weekly_set", day=days[day], time=at.strftime("%H:%M")),
     )

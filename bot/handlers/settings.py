@@ -4,67 +4,44 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import BotContext, argument_text, call, chat_view, language_of, may_change, reply
-from bot.keyboards import Action, CallbackData, confirm_keyboard
+from bot.context import BotContext, call, language_of, may_change, reply
+from bot.keyboards import Action, CallbackData, confirm_keyboard, tap_of
+from bot.setting_commands import registered_view, setting_asked, usage_with_zone
 from digests import subscriptions
 from digests.schedule import parse_time_of_day
-from digests.subscriptions import SubscriberView
-
-
-async def _current(update: Update, context: BotContext, language: str) -> SubscriberView | None:
-    view = await chat_view(update, context)
-    if view is None:
-        await reply(update, context, context.services.texts.get(language, "not_registered"))
-    return view
 
 
 async def set_time(update: Update, context: BotContext) -> None:
-    texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _current(update, context, language)
-    if view is None:
+    asked = await setting_asked(update, context, parse_time_of_day, usage_with_zone("usage_time"))
+    if asked is None:
         return
-    at = parse_time_of_day(argument_text(context))
-    if at is None:
-        await reply(update, context, texts.get(language, "usage_time", zone=view.timezone))
-        return
-    if not await may_change(update, context, language):
-        return
-    view = await call(subscriptions.set_digest_time, context.services.newsroom, view.chat_id, at)
-    await reply(
-        update,
-        context,
-        texts.get(language, "time_set", time=at.strftime("%H:%M"), zone=view.timezone),
+    texts, at = context.services.texts, asked.value
+    view = await call(
+        subscriptions.set_digest_time, context.services.newsroom, asked.view.chat_id, at
     )
+    text = texts.get(asked.language, "time_set", time=at.strftime("%H:%M"), zone=view.timezone)
+    await reply(update, context, text)
 
 
 async def set_timezone(update: Update, context: BotContext) -> None:
+    asked = await setting_asked(update, context, lambda typed: typed or None, "usage_timezone")
+    if asked is None:
+        return
     texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _current(update, context, language)
-    if view is None:
-        return
-    zone = argument_text(context)
-    if not zone:
-        await reply(update, context, texts.get(language, "usage_timezone"))
-        return
-    if not await may_change(update, context, language):
-        return
     # An unknown zone raises SubscriptionError: the error handler answers with its text.
-    view = await call(subscriptions.set_timezone, context.services.newsroom, view.chat_id, zone)
+    view = await call(
+        subscriptions.set_timezone, context.services.newsroom, asked.view.chat_id, asked.value
+    )
+    at = view.digest_time.strftime("%H:%M")
     await reply(
-        update,
-        context,
-        texts.get(
-            language, "timezone_set", zone=view.timezone, time=view.digest_time.strftime("%H:%M")
-        ),
+        update, context, texts.get(asked.language, "timezone_set", zone=view.timezone, time=at)
     )
 
 
 async def _pause(update: Update, context: BotContext, paused: bool) -> None:
     texts = context.services.texts
     language = await language_of(update, context)
-    view = await _current(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None or not await may_change(update, context, language):
         return
     view = await call(subscriptions.set_paused, context.services.newsroom, view.chat_id, paused)
@@ -82,18 +59,19 @@ async def resume(update: Update, context: BotContext) -> None:
 
 async def set_language(update: Update, context: BotContext) -> None:
     texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _current(update, context, language)
-    if view is None:
+    known = texts.languages
+    asked = await setting_asked(
+        update,
+        context,
+        lambda typed: typed.lower() if typed.lower() in known else None,
+        "usage_lang",
+    )
+    if asked is None:
         return
-    wanted = argument_text(context).lower()
-    if wanted not in texts.languages:
-        await reply(update, context, texts.get(language, "usage_lang"))
-        return
-    if not await may_change(update, context, language):
-        return
-    await call(subscriptions.set_language, context.services.newsroom, view.chat_id, wanted)
-    await reply(update, context, texts.get(wanted, "lang_set"))
+    await call(
+        subscriptions.set_language, context.services.newsroom, asked.view.chat_id, asked.value
+    )
+    await reply(update, context, texts.get(asked.value, "lang_set"))
 
 
 # What readers may type for each format, in both languages.
@@ -109,27 +87,24 @@ _FORMATS = {
 }
 
 
+def _format_named(typed: str) -> str | None:
+    return _FORMATS.get("-".join(typed.lower().split()))
+
+
 async def set_format(update: Update, context: BotContext) -> None:
     """/format full|compact: a digest item with its outlet, time and lead, or one line."""
+    asked = await setting_asked(update, context, _format_named, "usage_format")
+    if asked is None:
+        return
     texts = context.services.texts
-    language = await language_of(update, context)
-    view = await _current(update, context, language)
-    if view is None:
-        return
-    wanted = _FORMATS.get("-".join(argument_text(context).lower().split()))
-    if wanted is None:
-        await reply(update, context, texts.get(language, "usage_format"))
-        return
-    if not await may_change(update, context, language):
-        return
-    await call(subscriptions.set_format, context.services.newsroom, view.chat_id, wanted)
-    await reply(update, context, texts.get(language, f"format_{wanted}"))
+    await call(subscriptions.set_format, context.services.newsroom, asked.view.chat_id, asked.value)
+    await reply(update, context, texts.get(asked.language, f"format_{asked.value}"))
 
 
 async def stop(update: Update, context: BotContext) -> None:
     texts = context.services.texts
     language = await language_of(update, context)
-    view = await _current(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None or not await may_change(update, context, language):
         return
     markup = confirm_keyboard(
@@ -139,9 +114,7 @@ async def stop(update: Update, context: BotContext) -> None:
 
 
 async def on_stop(update: Update, context: BotContext, data: CallbackData) -> None:
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+    query, chat = tap_of(update)
     texts = context.services.texts
     language = await language_of(update, context)
     if data.argument not in ("yes", "no"):

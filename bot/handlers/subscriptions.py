@@ -20,9 +20,10 @@ from bot.context import (
     target_id,
 )
 from bot.handlers.alerts import FREQUENCY_MARK, frequency_name
-from bot.keyboards import Action, CallbackData, button, toggle_keyboard
+from bot.keyboards import Action, CallbackData, button, tap_of, toggle_keyboard
 from bot.names import leader_name, leader_names, topic_name, topic_names
 from bot.render import escape
+from bot.setting_commands import registered_view
 from digests import subscriptions
 from digests.store.models import Frequency, SubscriptionKind
 from digests.subscriptions import SubscriberView, split_frequency
@@ -72,18 +73,9 @@ def leaders_keyboard(
     )
 
 
-async def _registered(
-    update: Update, context: BotContext, language: str
-) -> subscriptions.SubscriberView | None:
-    view = await chat_view(update, context)
-    if view is None:
-        await reply(update, context, context.services.texts.get(language, "not_registered"))
-    return view
-
-
 async def topics(update: Update, context: BotContext) -> None:
     language = await language_of(update, context)
-    view = await _registered(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None:
         return
     text = context.services.texts.get(language, "topics_header")
@@ -92,7 +84,7 @@ async def topics(update: Update, context: BotContext) -> None:
 
 async def leaders(update: Update, context: BotContext) -> None:
     language = await language_of(update, context)
-    view = await _registered(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None:
         return
     text = context.services.texts.get(language, "leaders_header")
@@ -101,9 +93,7 @@ async def leaders(update: Update, context: BotContext) -> None:
 
 async def on_toggle(update: Update, context: BotContext, data: CallbackData) -> None:
     """A tap on a topic or leader button: flip it and redraw the same keyboard in place."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+    query, chat = tap_of(update)
     services = context.services
     language = await language_of(update, context)
     is_topic = data.action is Action.TOGGLE_TOPIC
@@ -275,9 +265,7 @@ async def _suggest(
 
 async def on_suggestion(update: Update, context: BotContext, data: CallbackData) -> None:
     """A tap on a suggestion button: subscribe to that topic or follow that leader."""
-    query = update.callback_query
-    chat = update.effective_chat
-    assert query is not None and chat is not None
+    query, chat = tap_of(update)
     services = context.services
     language = await language_of(update, context)
     is_topic = data.action is Action.SUBSCRIBE
@@ -322,7 +310,7 @@ async def _change_command(
     if not text:
         await reply(update, context, context.services.texts.get(language, usage))
         return
-    if await _registered(update, context, language) is None:
+    if await registered_view(update, context, language) is None:
         return
     if not await may_change(update, context, language):
         return
@@ -359,7 +347,7 @@ async def unfollow(update: Update, context: BotContext) -> None:
 
 async def mysubs(update: Update, context: BotContext) -> None:
     language = await language_of(update, context)
-    view = await _registered(update, context, language)
+    view = await registered_view(update, context, language)
     if view is None:
         return
     services = context.services
