@@ -258,28 +258,29 @@ class FakeTelegram(ChatLife, InlineMode):
         self, user_id: int, text: str, chat_id: int | None = None, thread_id: int | None = None
     ) -> dict[str, Any]:
         """A text from the user (in a forum topic when `thread_id` is given)."""
-        content: dict[str, Any] = {"text": text}
-        if thread_id is not None:
-            content.update(message_thread_id=thread_id, is_topic_message=True)
-        if text.startswith("/"):
-            command = text.split()[0]
-            content["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
-            ]
-        message = self._user_message(user_id, chat_id, **content)
-        self._push({"message": message})
-        return message
+        if thread_id is None:
+            return self._text_update(user_id, text, chat_id)
+        return self._text_update(
+            user_id, text, chat_id, message_thread_id=thread_id, is_topic_message=True
+        )
 
     def reply_to(
         self, user_id: int, replied: dict[str, Any], text: str, chat_id: int | None = None
     ) -> dict[str, Any]:
-        content: dict[str, Any] = {"text": text, "reply_to_message": replied}
+        """A text from the user in reply to an earlier message."""
+        return self._text_update(user_id, text, chat_id, reply_to_message=replied)
+
+    def _text_update(
+        self, user_id: int, text: str, chat_id: int | None, **content: Any
+    ) -> dict[str, Any]:
+        """A text message from the user, pushed as an update: a leading /command is marked
+        as a bot_command entity, as Telegram does."""
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
             ]
-        message = self._user_message(user_id, chat_id, **content)
+        message = self._user_message(user_id, chat_id, **{"text": text, **content})
         self._push({"message": message})
         return message
 
@@ -690,23 +691,7 @@ class FakeTelegram(ChatLife, InlineMode):
         if message.get("text") == visible and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message["text"] = visible
-        if markup:
-            message["reply_markup"] = markup
-        else:
-            message.pop("reply_markup", None)
-        self.edits.append(
-            Sent(
-                "editMessageText",
-                chat_id,
-                message["message_id"],
-                visible,
-                raw,
-                parse_mode,
-                markup,
-                time.monotonic(),
-            )
-        )
-        return message
+        return self._edited("editMessageText", chat_id, message, markup, raw, parse_mode)
 
     def api_editMessageReplyMarkup(
         self, params: dict[str, Any], files: dict[str, bytes]
@@ -715,18 +700,32 @@ class FakeTelegram(ChatLife, InlineMode):
         markup = self._markup(params)
         if message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
+        return self._edited("editMessageReplyMarkup", chat_id, message, markup, "", None)
+
+    def _edited(
+        self,
+        method: str,
+        chat_id: int,
+        message: dict[str, Any],
+        markup: dict[str, Any] | None,
+        raw: str,
+        parse_mode: str | None,
+    ) -> dict[str, Any]:
+        """The message takes its new keyboard (none: it loses its own) and the edit is
+        recorded."""
         if markup:
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
+        text = str(message.get("text", ""))
         self.edits.append(
             Sent(
-                "editMessageReplyMarkup",
+                method,
                 chat_id,
                 message["message_id"],
-                str(message.get("text", "")),
-                "",
-                None,
+                text,
+                raw,
+                parse_mode,
                 markup,
                 time.monotonic(),
             )
