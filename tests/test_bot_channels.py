@@ -6,6 +6,8 @@ managers (by my_chat_member, or by a refused send), restored rights resume it.""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from digests import channels, subscriptions
@@ -17,6 +19,7 @@ from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository
 from digests.store.models import DeliveryKind, DeliveryState
+from fakebotapi.records import Sent
 from tests.bot_harness import Harness, running_bot
 
 SIX_FIFTY_NINE = datetime(2026, 3, 4, 23, 59, tzinfo=UTC)  # 06:59 in Hanoi, 5 March
@@ -51,11 +54,39 @@ def setup_channel(bot: Harness, *, bot_may_post: bool = True) -> None:
         tg.add_bot(CHANNEL, by=OWNER, admin=True, rights=POST)
 
 
+@asynccontextmanager
+async def channel_bot(
+    settings: Settings,
+    newsroom: Newsroom,
+    clock: FakeClock | None = None,
+    *,
+    bot_may_post: bool = True,
+    linked: bool = False,
+) -> AsyncIterator[Harness]:
+    """The bot running, the channel and its people set up (`setup_channel`); with `clock`, an
+    hour before the 07:00 digest; `linked`: the owner has linked the channel by its @name."""
+    if clock is not None:
+        clock.set(SIX_FIFTY_NINE - timedelta(hours=1))
+    async with running_bot(settings, newsroom) as bot:
+        setup_channel(bot, bot_may_post=bot_may_post)
+        if linked:
+            await bot.say(OWNER, "/channel @soyte_tin")
+        yield bot
+
+
+async def told_owner(bot: Harness, event: Callable[[], object], timeout: float = 5.0) -> Sent:
+    """The one message the bot sends the channel's owner after `event` (something that
+    happens in Telegram, or on the clock)."""
+    before = len(bot.tg.messages_to(OWNER))
+    event()
+    (told,) = (await bot.tg.wait_for_messages(OWNER, before + 1, timeout=timeout))[before:]
+    return told
+
+
 async def test_linking_checks_both_sides_and_says_why_not(
     settings: Settings, newsroom: Newsroom
 ) -> None:
-    async with running_bot(settings, newsroom) as bot:
-        setup_channel(bot, bot_may_post=False)
+    async with channel_bot(settings, newsroom, bot_may_post=False) as bot:
         tg = bot.tg
         (missing,) = await bot.say(OWNER, "/channel @khong_co")
         assert "Không tìm thấy kênh @khong_co" in missing.text
@@ -83,15 +114,11 @@ async def test_linking_checks_both_sides_and_says_why_not(
 async def test_a_linked_channel_is_managed_from_the_private_chat_and_gets_its_digest(
     settings: Settings, newsroom: Newsroom, clock: FakeClock
 ) -> None:
-    clock.set(SIX_FIFTY_NINE - timedelta(hours=1))
-    async with running_bot(settings, newsroom) as bot:
-        setup_channel(bot)
+    async with channel_bot(settings, newsroom, clock) as bot:
         tg = bot.tg
         await bot.say(OWNER, "/start")
         # Linked by forwarding one of its posts.
-        before = len(tg.messages_to(OWNER))
-        tg.forward_post(OWNER, CHANNEL)
-        (linked,) = (await tg.wait_for_messages(OWNER, before + 1))[before:]
+        linked = await told_owner(bot, lambda: tg.forward_post(OWNER, CHANNEL))
         assert "Đã liên kết kênh Tin Sở Y tế" in linked.text
         # Settings commands now apply to the channel, not to the person.
         await bot.say(OWNER, "/subscribe an toàn thực phẩm")
@@ -139,11 +166,8 @@ async def test_a_linked_channel_is_managed_from_the_private_chat_and_gets_its_di
 async def test_the_request_chat_button_links_the_picked_channel(
     settings: Settings, newsroom: Newsroom
 ) -> None:
-    async with running_bot(settings, newsroom) as bot:
-        setup_channel(bot)
-        before = len(bot.tg.messages_to(OWNER))
-        bot.tg.share_chat(OWNER, 21, CHANNEL)
-        (linked,) = (await bot.tg.wait_for_messages(OWNER, before + 1))[before:]
+    async with channel_bot(settings, newsroom) as bot:
+        linked = await told_owner(bot, lambda: bot.tg.share_chat(OWNER, 21, CHANNEL))
         assert "Đã liên kết kênh Tin Sở Y tế" in linked.text
         assert [c.chat_id for c in channels.managed(newsroom, OWNER)] == [CHANNEL]
 
@@ -151,20 +175,16 @@ async def test_the_request_chat_button_links_the_picked_channel(
 async def test_lost_rights_pause_the_channel_and_tell_its_managers(
     settings: Settings, newsroom: Newsroom, clock: FakeClock
 ) -> None:
-    clock.set(SIX_FIFTY_NINE - timedelta(hours=1))
-    async with running_bot(settings, newsroom) as bot:
-        setup_channel(bot)
+    async with channel_bot(settings, newsroom, clock, linked=True) as bot:
         tg = bot.tg
-        await bot.say(OWNER, "/channel @soyte_tin")
         # Demoted: paused at once, the manager told.
-        before = len(tg.messages_to(OWNER))
-        tg.set_bot_status(CHANNEL, "member", by=OWNER)
-        (told,) = (await tg.wait_for_messages(OWNER, before + 1))[before:]
+        told = await told_owner(bot, lambda: tg.set_bot_status(CHANNEL, "member", by=OWNER))
         assert "không còn quyền đăng tin trong kênh Tin Sở Y tế" in told.text
         view = subscriptions.get(newsroom, CHANNEL)
         assert view is not None and not view.active
-        tg.add_bot(CHANNEL, by=OWNER, admin=True, rights=POST)
-        (_lost, resumed) = (await tg.wait_for_messages(OWNER, before + 2))[before:]
+        resumed = await told_owner(
+            bot, lambda: tg.add_bot(CHANNEL, by=OWNER, admin=True, rights=POST)
+        )
         assert "lại có quyền đăng tin trong kênh Tin Sở Y tế" in resumed.text
         assert subscriptions.get(newsroom, CHANNEL).active  # type: ignore[union-attr]
 
@@ -172,10 +192,8 @@ async def test_lost_rights_pause_the_channel_and_tell_its_managers(
         # channel pauses, the manager is told, and the digest is not tried again.
         tg.rights[(CHANNEL, tg.bot_id)] = {"can_post_messages": False}
         store(newsroom, "Bộ trưởng Đào Hồng Lan chủ trì họp giao ban")
-        before = len(tg.messages_to(OWNER))
         clock.set(SIX_FIFTY_NINE)
-        clock.advance(timedelta(minutes=1))
-        (told,) = (await tg.wait_for_messages(OWNER, before + 1, timeout=10))[before:]
+        told = await told_owner(bot, lambda: clock.advance(timedelta(minutes=1)), timeout=10)
         assert "không còn quyền đăng tin" in told.text
         assert tg.messages_to(CHANNEL) == []
         view = subscriptions.get(newsroom, CHANNEL)
