@@ -9,7 +9,7 @@ its inverse document frequency in a table counted from 660 real health headlines
 its rare words (a place, a school, a shop, a person, a case count: "Huế", "Padobaby", "352")
 while two events of one kind share only the kind's common words ("ngộ độc", "nhập viện").
 
-Three tests, all on the rarity-weighted Jaccard of the two term sets, decide:
+Three tests decide (the scores are rarity-weighted Jaccard indexes of the two term sets):
 - an anchor: the headlines share at least one rare word (seen in at most about a dozen of the
   660 items), so that the kind's common words alone never make one story;
 - the headlines are close (score >= `STRONG`), or they are fairly close (>= `THRESHOLD`) and
