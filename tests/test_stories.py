@@ -82,3 +82,73 @@ def test_the_rarity_table_is_checked() -> None:
         read_frequencies("*documents\t10\nhue 1\n")
     with pytest.raises(ValueError, match="no '\\*documents' line"):
         read_frequencies("hue\t1\n")
+
+
+ISCHOOL_NIGHT = Headline(
+    "Nhiều học sinh Trường iSchool Nha Trang nhập viện trong đêm",
+    "vinh24h.vn",
+    lead="Sáng nay (18-11), lãnh đạo Trường iSchool Nha Trang gồm 3 cấp học đã đến các bệnh viện "
+    "trên địa bàn TP Nha Trang, tỉnh Khánh Hòa để thăm hỏi các học sinh sau khi xảy ra tình trạng "
+    "học sinh nhập viện hàng loạt vì các triệu chứng nghi ngộ độc thực phẩm",
+)
+ISCHOOL_DEATH_TITLE = (
+    "Vụ ngộ độc tại Trường Ischool Nha Trang khiến 257 trẻ nhập viện: Một bé lớp 1 tử vong"
+)
+ISCHOOL_DEATH_LEAD = (
+    "Theo Báo Tuổi trẻ, trưa 20/11, Hiệu trưởng Trường Ischool Nha Trang (tỉnh Khánh Hòa), xác "
+    "nhận một học sinh lớp 1 trong vụ ngộ độc thực phẩm tại trường ngày 17/11 vừa tử vong trên "
+    "đường chuyển viện vào TP.HCM."
+)
+
+
+def test_leads_decide_between_fairly_close_headlines() -> None:
+    """Development pair of the fourth round: the two iSchool headlines alone are only fairly
+    close, and their leads (the school, Nha Trang, Khánh Hòa) confirm one story. Two made-up
+    items of one province on the same day, an H5N1 case and a week of dengue, have headlines
+    as close, but their leads share nothing rare: without leads they would be merged."""
+    score = stories.similarity(ISCHOOL_NIGHT.title, ISCHOOL_DEATH_TITLE)
+    assert stories.THRESHOLD <= score < stories.STRONG
+    assert same_story(
+        ISCHOOL_NIGHT, Headline(ISCHOOL_DEATH_TITLE, "kenhhot.vn", lead=ISCHOOL_DEATH_LEAD)
+    )
+    flu = Headline(
+        "Khánh Hòa: thêm ca cúm A/H5N1",
+        "a.vn",
+        lead="Sở Y tế Khánh Hòa cho biết một sinh viên 21 tuổi ở Nha Trang tử vong do nhiễm cúm "
+        "gia cầm sau khi tiếp xúc với chim hoang dã.",
+    )
+    dengue = Headline(
+        "Khánh Hòa: thêm ca sốt xuất huyết",
+        "b.vn",
+        lead="Trung tâm Kiểm soát bệnh tật tỉnh ghi nhận 312 ca mắc trong tuần, tập trung ở Cam "
+        "Ranh và Diên Khánh, chưa có trường hợp tử vong.",
+    )
+    assert stories.THRESHOLD <= stories.similarity(flu.title, dengue.title) < stories.STRONG
+    assert same_story(Headline(flu.title, "a.vn"), Headline(dengue.title, "b.vn"))
+    assert not same_story(flu, dengue)
+
+
+def test_common_words_alone_never_make_one_story() -> None:
+    """Two headlines made of the words every poisoning report uses are alike, but share no rare
+    word, so they are not taken for one event."""
+    a, b = "Bệnh viện tiếp nhận nhiều ca ngộ độc", "Nhiều ca ngộ độc vào bệnh viện"
+    assert stories.similarity(a, b) >= stories.STRONG
+    assert not same_story(Headline(a, "a.vn"), Headline(b, "b.vn"))
+
+
+def test_english_headlines_fold_inflection_and_number_words() -> None:
+    """Development pair of the fourth round (Hòa Bình, May 2017): "Seven patients die" meets
+    "7 die"."""
+    assert {"7", "die", "patient"} <= stories.terms(
+        "Seven patients die during dialysis in northern Vietnam"
+    )
+    assert same_story(
+        Headline("Seven patients die during dialysis in northern Vietnam", "ivteam.com"),
+        Headline("7 die in Vietnam hospital", "aseaneconomist.com"),
+    )
+
+
+def test_english_stop_words_spare_vietnamese_syllables() -> None:
+    """ "than" is "thận" (kidney) once folded, "can" is "cần": they stay content words."""
+    assert "than" in stories.terms("Tin mới nhất vụ tử vong khi chạy thận ở Hòa Bình")
+    assert "can" in stories.terms("Cần thêm thuốc cho bệnh viện")
