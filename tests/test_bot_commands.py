@@ -251,7 +251,9 @@ async def test_one_lookup_of_the_chat_per_update(
     settings: Settings, newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each command read the chat's subscription two or three times (language, then the
-    handler's own view); it is read once per update now."""
+    handler's own view); it is read once per update now, in one session with the channel the
+    person may be managing from their private chat."""
+    from digests import channels
     from digests import subscriptions as subs
 
     async with running_bot(settings, newsroom) as bot:
@@ -264,7 +266,16 @@ async def test_one_lookup_of_the_chat_per_update(
             reads.append(chat_id)
             return original(room, chat_id)
 
+        settings_chat = channels.settings_chat
+
+        def counted_both(
+            room: Newsroom, chat_id: int, manager: int | None
+        ) -> tuple[int, subs.SubscriberView | None]:
+            reads.append(chat_id)
+            return settings_chat(room, chat_id, manager)
+
         monkeypatch.setattr(subs, "get", counted)
+        monkeypatch.setattr(channels, "settings_chat", counted_both)
         for command in ("/mysubs", "/help", "/latest", "/time 7h30"):
             reads.clear()
             await bot.say(901, command)
