@@ -13,7 +13,7 @@ import os
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import AIORateLimiter, Application, ContextTypes, MessageHandler, filters
 
 ANSWER = (
     "<b>Bản tin Bộ Y tế</b>\n"
@@ -31,13 +31,15 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main() -> None:
     base = os.environ["TELEGRAM_API_BASE_URL"].rstrip("/")
-    application = (
+    builder = (
         Application.builder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .build()
     )
+    if os.environ.get("MINIMAL_BOT_RATE_LIMIT") == "1":
+        builder = builder.rate_limiter(AIORateLimiter())
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, answer))
     application.run_polling(allowed_updates=Update.ALL_TYPES)
 

@@ -103,6 +103,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.STOP: settings.on_stop,
     Action.ADMIN: broadcast.on_admin_button,
     Action.MORE: reading.on_more,
+    Action.PAGE: reading.on_page,
     Action.FREQUENCY: alerts.on_frequency,
     Action.REMOVE_ALERT: alerts.on_remove_alert,
     Action.CHANNEL: channels.on_channel_button,

@@ -103,14 +103,10 @@ async def send_gate(services: BotServices) -> PriorityGate:
 async def target_id(update: Update, context: BotContext) -> int | None:
     """The chat whose settings this update reads and changes: the chat itself, or, in a
     private chat, the channel its person is managing from there (`/channel`)."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
+    if update.effective_chat is None:
         return None
-    if chat.type != Chat.PRIVATE or user is None:
-        return chat.id
     if not hasattr(context, "_target"):
-        managed = await call(channels.target, context.services.newsroom, user.id)
-        context._target = managed if managed is not None else chat.id
+        await chat_view(update, context)  # reads both at once
     return context._target
 
 
@@ -120,11 +116,17 @@ async def chat_view(
     """Who this chat is (its subscription; a managed channel's, see `target_id`), read once
     per update: PTB makes a context for each update, so the answer is kept on it. `fresh`
     reads again, after a change."""
-    chat_id = await target_id(update, context)
-    if chat_id is None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
         return None
-    if fresh or not hasattr(context, "_chat_view"):
-        context._chat_view = await call(subscriptions.get, context.services.newsroom, chat_id)
+    room = context.services.newsroom
+    if not hasattr(context, "_target"):
+        manager = user.id if chat.type == Chat.PRIVATE and user is not None else None
+        context._target, context._chat_view = await call(
+            channels.settings_chat, room, chat.id, manager
+        )
+    elif fresh or not hasattr(context, "_chat_view"):
+        context._chat_view = await call(subscriptions.get, room, context._target)
     return context._chat_view
 
 

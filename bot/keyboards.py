@@ -34,6 +34,7 @@ class Action(StrEnum):
     FREQUENCY = "q"
     REMOVE_ALERT = "r"
     CHANNEL = "c"  # manage one of my channels (argument: the channel id without its minus)
+    PAGE = "p"  # the next page of a /search or /latest reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,41 @@ class MorePage:
         section = leader_section(parts[1]) if parts[0] == "l" else parts[1]
         since = datetime.fromtimestamp(start, UTC)
         return cls(section, since, since + timedelta(seconds=span), int(parts[4]))
+
+
+_TERMS = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ResultPage:
+    """Where a /search or /latest reply's "more" button leads, all of it in the button (it
+    works after a restart): a search's folded words (`terms`, "ngo_doc": the search only reads
+    those) or a /latest's topic (`terms`, a slug, or "" for every topic) and its count, and
+    the first result of the page (`offset`)."""
+
+    kind: str  # "s" a search, "l" a /latest
+    terms: str
+    offset: int
+    count: int = 0
+
+    def encode(self) -> str:
+        """The callback data; ValueError when it does not fit Telegram's 64 bytes."""
+        if self.kind == "s":
+            if not _TERMS.match(self.terms):
+                raise ValueError(f"not folded words: {self.terms!r}")
+            argument = f"s.{self.terms}.{self.offset}"
+        else:
+            argument = f"l.{self.terms or '_'}.{self.count}.{self.offset}"
+        return CallbackData(Action.PAGE, argument).encode()
+
+    @classmethod
+    def parse(cls, argument: str) -> ResultPage | None:
+        parts = argument.split(".")
+        if parts[0] == "s" and len(parts) == 3 and parts[2].isdigit() and _TERMS.match(parts[1]):
+            return cls("s", parts[1], int(parts[2]))
+        if parts[0] == "l" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+            return cls("l", "" if parts[1] == "_" else parts[1], int(parts[3]), int(parts[2]))
+        return None
 
 
 def _base36(number: int) -> str:

@@ -212,6 +212,23 @@ def _shortened(block: str, limit: int) -> str:
         limit -= max(1, limit // 10)
 
 
+def one_message(header: str, blocks: Sequence[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """The leading `blocks` that fit one message under `header`, one a line (at least one,
+    shortened to plain text if it alone is too long): a page of results that never breaks
+    inside one."""
+    room = limit - visible_len(header) - 1
+    taken: list[str] = []
+    size = 0
+    for block in blocks:
+        block = _shortened(block, room)
+        extra = visible_len(block) + (1 if taken else 0)
+        if taken and size + extra > room:
+            break
+        taken.append(block)
+        size += extra
+    return taken
+
+
 def pack(
     header: str,
     sections: Sequence[Section],

@@ -72,6 +72,19 @@ def edit(room: Newsroom, user_id: int, chat_id: int | None) -> ChannelView | Non
         return None
 
 
+def settings_chat(
+    room: Newsroom, chat_id: int, manager: int | None
+) -> tuple[int, subscriptions.SubscriberView | None]:
+    """The chat whose settings a command from `chat_id` reads and changes (from a private
+    chat, the channel its person, `manager`, is editing there, if any) and its subscription.
+    Every command asks first: one session for both."""
+    with session_scope(room.sessions) as session:
+        editing = ChannelRepository(session).editing(manager) if manager is not None else None
+        target = chat_id if editing is None else editing
+        subscriber = SubscriberRepository(session).get(target)
+        return target, subscriptions.view_of(subscriber) if subscriber else None
+
+
 def target(room: Newsroom, user_id: int) -> int | None:
     """The channel whose settings this person's private-chat commands change now, if any."""
     with session_scope(room.sessions) as session:

@@ -11,7 +11,7 @@ from digests.services import Newsroom
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.models import Article
-from digests.store.search import search_articles
+from digests.store.search import query_terms, search_articles
 
 MAX_RESULTS = 20
 # Inline mode: "id:<n>" names one article (the share button's query); Telegram shows at most
@@ -93,6 +93,12 @@ def search(room: Newsroom, query: str, limit: int = 10) -> list[ArticleView]:
     """Diacritic-insensitive search, best matches first."""
     with session_scope(room.sessions) as session:
         return [article_view(hit.article) for hit in search_articles(session, query, limit=limit)]
+
+
+def search_terms(query: str) -> str:
+    """What a search reads of `query`: its folded syllables, "_"-joined ("Ngộ độc" ->
+    "ngo_doc"); searching their words again finds the same articles in the same order."""
+    return "_".join(query_terms(query))
 
 
 def document_query(room: Newsroom, typed: str) -> DocumentQuery | None:

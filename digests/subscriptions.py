@@ -124,7 +124,7 @@ class SubscriberView:
         return self.frequencies.get((kind, key))
 
 
-def _view(subscriber: Subscriber) -> SubscriberView:
+def view_of(subscriber: Subscriber) -> SubscriberView:
     subs = subscriber.subscriptions
     quiet = (
         (subscriber.quiet_start, subscriber.quiet_end)
@@ -183,7 +183,7 @@ def register(
             if not subscriber.active:
                 subscriber.active, subscriber.inactive_reason = True, None
                 _reschedule(subscriber, room)
-            return Registration(_view(subscriber), False)
+            return Registration(view_of(subscriber), False)
         subscriber = repo.create(
             chat_id,
             kind=kind,
@@ -196,7 +196,7 @@ def register(
         repo.add_subscription(subscriber, SubscriptionKind.TOPIC, DEFAULT_TOPIC)
         _reschedule(subscriber, room)
         session.flush()
-        return Registration(_view(subscriber), True)
+        return Registration(view_of(subscriber), True)
 
 
 def _reschedule(subscriber: Subscriber, room: Newsroom) -> None:
@@ -210,7 +210,7 @@ def _reschedule(subscriber: Subscriber, room: Newsroom) -> None:
 def get(room: Newsroom, chat_id: int) -> SubscriberView | None:
     with session_scope(room.sessions) as session:
         subscriber = SubscriberRepository(session).get(chat_id)
-        return _view(subscriber) if subscriber else None
+        return view_of(subscriber) if subscriber else None
 
 
 # A change to one subscriber; True when something changed.
@@ -225,7 +225,7 @@ def _change(room: Newsroom, chat_id: int, change: _Change) -> tuple[SubscriberVi
             raise SubscriptionError(f"chat {chat_id} is not registered", key="not_registered")
         changed = change(repo, subscriber)
         session.flush()
-        return _view(subscriber), bool(changed)
+        return view_of(subscriber), bool(changed)
 
 
 def follow(

@@ -191,9 +191,11 @@ async def test_latest_and_search(settings: Settings, newsroom: Newsroom) -> None
         assert "Không tìm thấy" in nothing.text
 
 
-async def test_long_search_result_is_split_into_valid_messages(
+async def test_long_search_result_is_paged_into_valid_messages(
     settings: Settings, newsroom: Newsroom
 ) -> None:
+    """One message a page, never over Telegram's limit, each valid HTML; the "more"
+    buttons lead through all 20 results."""
     long_summary = "Bệnh viện <Chợ Rẫy> & các cơ sở y tế " * 6
     items = [
         ParsedItem(
@@ -210,20 +212,19 @@ async def test_long_search_result_is_split_into_valid_messages(
     async with running_bot(settings, newsroom) as bot:
         bot.tg.user(1101, language_code="en")
         await bot.say(1101, "/start")
-        before = len(bot.tg.messages_to(1101))
-        bot.tg.send_text(1101, "/search tiem chung")
-        await bot.tg.wait_for(
-            lambda: len(bot.tg.messages_to(1101)) >= before + 2, what="split reply"
-        )
-        await bot.tg.wait_for(
-            lambda: sum(m.text.count("•") for m in bot.tg.messages_to(1101)[before:]) >= 20,
-            what="all 20 results",
-        )
-        parts = bot.tg.messages_to(1101)[before:]
+        (page,) = await bot.say(1101, "/search tiem chung")
+        parts = [page]
+        while page.reply_markup:
+            (row,) = page.reply_markup["inline_keyboard"]
+            before = len(bot.tg.messages_to(1101))
+            await bot.press(1101, page, row[0]["callback_data"])
+            (page,) = (await bot.tg.wait_for_messages(1101, before + 1))[before:]
+            parts.append(page)
         assert len(parts) >= 2
-        total = sum(len(p.raw) for p in parts)
-        assert total > 5000
+        assert sum(p.text.count("•") for p in parts) == 20
+        assert sum(len(p.raw) for p in parts) > 5000
         for part in parts:
+            assert part.text.startswith("Search results for “tiem chung”")
             assert len(part.text.encode("utf-16-le")) // 2 <= 4096
             assert parse_html(part.raw) == part.text  # each part is valid HTML on its own
         assert "<Chợ Rẫy> &" in parts[0].text  # article text escaped, shown as written
@@ -250,7 +251,9 @@ async def test_one_lookup_of_the_chat_per_update(
     settings: Settings, newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each command read the chat's subscription two or three times (language, then the
-    handler's own view); it is read once per update now."""
+    handler's own view); it is read once per update now, in one session with the channel the
+    person may be managing from their private chat."""
+    from digests import channels
     from digests import subscriptions as subs
 
     async with running_bot(settings, newsroom) as bot:
@@ -263,7 +266,16 @@ async def test_one_lookup_of_the_chat_per_update(
             reads.append(chat_id)
             return original(room, chat_id)
 
+        settings_chat = channels.settings_chat
+
+        def counted_both(
+            room: Newsroom, chat_id: int, manager: int | None
+        ) -> tuple[int, subs.SubscriberView | None]:
+            reads.append(chat_id)
+            return settings_chat(room, chat_id, manager)
+
         monkeypatch.setattr(subs, "get", counted)
+        monkeypatch.setattr(channels, "settings_chat", counted_both)
         for command in ("/mysubs", "/help", "/latest", "/time 7h30"):
             reads.clear()
             await bot.say(901, command)

@@ -92,17 +92,38 @@ def items_of(message: Sent) -> list[str]:
     return [line for line in message.text.split("\n") if line.startswith("• ")]
 
 
-def assert_never_inside_an_item(parts: list[Sent], first: tuple[str, ...]) -> None:
-    """Every part is valid Telegram HTML and starts with a header or a section heading, and
-    every item line is followed by its own meta line (never cut from its title)."""
+def assert_never_inside_an_item(
+    parts: list[Sent], first: tuple[str, ...], pages: bool = False
+) -> None:
+    """Every part is valid Telegram HTML and starts with a header or a section heading (with
+    `pages`, each a page of results, with the header), and every item line is followed by
+    its own meta line (never cut from its title)."""
     for index, part in enumerate(parts):
         assert parse_html(part.raw) == part.text
         opening = part.text.split("\n", 1)[0]
-        assert opening.startswith(first if index == 0 else ("▌", *first)), opening
+        assert opening.startswith(first if index == 0 or pages else ("▌", *first)), opening
         lines = part.text.split("\n")
         for number, line in enumerate(lines):
             if line.startswith("• ") and "↑" not in line:
                 assert number + 1 < len(lines) and lines[number + 1].startswith("  "), line
+
+
+async def every_page(
+    bot: Harness, chat: int, first: list[Sent], raw: dict[str, object] | None = None
+) -> list[Sent]:
+    """`first` (a reply of one message) and every page its "more" buttons lead to (`raw`:
+    the first as an earlier server held it, for a bot started since)."""
+    (page,) = first
+    pages = [page]
+    while page.reply_markup:
+        (row,) = page.reply_markup["inline_keyboard"]
+        before = len(bot.tg.messages_to(chat))
+        pressed = raw if raw is not None and page is first[0] else page
+        query = bot.tg.press_button(chat, pressed, row[0]["callback_data"])
+        await bot.tg.wait_for(lambda q=query: q in bot.tg.callback_answers, what="answer")
+        (page,) = (await bot.tg.wait_for_messages(chat, before + 1))[before:]
+        pages.append(page)
+    return pages
 
 
 async def test_first_poll_fills_the_archive_quietly(
@@ -220,6 +241,51 @@ async def test_more_button_pages_through_a_section_and_survives_a_restart(
     assert titles[0].endswith("(tin 1)") and titles[-1].endswith("(tin 45)")
 
 
+async def test_search_and_latest_answer_one_message_a_page(
+    settings: Settings, newsroom: Newsroom, clock: FakeClock
+) -> None:
+    """/search, a plain-text search and /latest answer with one message (Telegram's 30
+    messages a second are shared with the deliveries) and a "more" button to the next page,
+    which works after a restart; a search too long for a button gets its pages at once."""
+    clock.set(SEVEN - timedelta(hours=1))
+    items = real_items(25, SEVEN - timedelta(hours=2), timedelta(minutes=10), "tin")
+    for item in items[:22]:
+        item.title += " ngộ độc"
+    for item in items[:20]:
+        item.title += " thực phẩm sau bữa cưới ở Hà Giang"
+    store(newsroom, items)
+    async with running_bot(settings, newsroom) as bot:
+        bot.tg.user(5)
+        await bot.say(5, "/start")
+        # As many results as fit one message (the 20 do not).
+        (first,) = await bot.say(5, "/search Ngộ độc")
+        shown = len(items_of(first))
+        assert 5 < shown < 20
+        assert first.text.startswith(f"Kết quả tìm kiếm “Ngộ độc” (20) (1–{shown} / 20)")
+        (row,) = first.reply_markup["inline_keyboard"]  # type: ignore[index]
+        assert row[0]["text"] == f"Xem thêm {20 - shown} tin"
+        assert row[0]["callback_data"] == f"1:p:s.ngo_doc.{shown}"
+        (typed,) = await bot.say(5, "ngo doc")  # plain text: the same search, with a hint
+        assert "Tìm theo “ngo doc”" in typed.text and typed.reply_markup
+        assert items_of(first)[: len(items_of(typed))] == items_of(typed)  # less room
+        (latest,) = await bot.say(5, "/latest 20")
+        assert latest.text.startswith(f"Tin mới nhất (1–{shown} / 20)") and latest.reply_markup
+        # Longer than a button holds: the pages one after another, without buttons.
+        long = await bot.say(5, "/search ngo doc thuc pham sau bua cuoi o ha giang", replies=2)
+        assert not any(page.reply_markup for page in long)
+        assert len(long) == 2 and sum(len(items_of(page)) for page in long) == 20
+        raw = {m.message_id: bot.tg.messages[(5, m.message_id)] for m in (first, latest)}
+    async with running_bot(settings, newsroom) as bot:  # a new process
+        bot.tg.user(5)
+        for reply, count in ((first, 20), (latest, 20)):
+            pages = await every_page(bot, 5, [reply], raw[reply.message_id])
+            titles = [line for page in pages for line in items_of(page)]
+            assert len(pages) == 2 and len(titles) == count == len(set(titles))
+            assert titles[0].endswith("(tin 1) ngộ độc thực phẩm sau bữa cưới ở Hà Giang")
+            assert_never_inside_an_item(pages, ("Kết quả", "Tin mới"), pages=True)
+        assert f"({shown + 1}–20 / 20)" in pages[-1].text
+
+
 @pytest.mark.slow
 async def test_long_replies_never_break_inside_an_item(
     settings: Settings, newsroom: Newsroom, clock: FakeClock
@@ -241,10 +307,13 @@ async def test_long_replies_never_break_inside_an_item(
         assert sum(len(p.text) for p in parts) > 20_000 and len(parts) >= 5
         assert_never_inside_an_item(parts, ("📰",))
         assert any("(tiếp)" in p.text.split("\n", 1)[0] for p in parts[1:])
-        searched = await bot.say(4, "/search bo y te", replies=2)
-        assert_never_inside_an_item(searched, ("Kết quả tìm kiếm",))
-        latest = await bot.say(4, "/latest 20", replies=2)
-        assert_never_inside_an_item(latest, ("Tin mới nhất",))
+        # /search and /latest: one message a page, each reached by the last one's button.
+        searched = await every_page(bot, 4, await bot.say(4, "/search bo y te"))
+        assert len(searched) >= 2
+        assert_never_inside_an_item(searched, ("Kết quả tìm kiếm",), pages=True)
+        latest = await every_page(bot, 4, await bot.say(4, "/latest 20"))
+        assert len(latest) >= 2
+        assert_never_inside_an_item(latest, ("Tin mới nhất",), pages=True)
 
 
 async def test_full_and_compact_formats(

@@ -10,7 +10,9 @@ importing every module cold.
 classifier, only itself and the floor; the floor only itself. No two modules import each
 other, directly or round a circle, whether the import sits at the top of a module, under
 `if TYPE_CHECKING` or inside a function: an import inside a function is for start-up speed
-(`bot/cli.py`, matplotlib in `digests/charts.py`), never a way round a circle.
+(`bot/cli.py`; of other packages: matplotlib in `digests/charts.py`, and what `mohbot run`
+needs only later, each said where it is imported: Alembic, BeautifulSoup, lxml, feedparser,
+rapidfuzz, SQLAlchemy's dialects), never a way round a circle.
 
 SQL lives in the `digests/store/` repositories: no other module of `digests` builds a
 statement (sqlalchemy's select, update, delete, insert, func, text) or runs one through a

@@ -79,3 +79,63 @@ async def test_the_bot_waits_for_an_unreachable_bot_api(sqlite_url: str, tmp_pat
         assert "Traceback" not in text and TOKEN not in text
     finally:
         await stop_all([process])
+
+
+# What `mohbot run` needs only later (the first page or feed read, the first misspelt topic,
+# the first migration or chart, PostgreSQL), kept out of its start-up: time to the first
+# getUpdates and idle memory (bench/command_roundtrip.py).
+NOT_AT_START = (
+    "alembic",
+    "bs4",
+    "feedparser",
+    "lxml",
+    "matplotlib",
+    "rapidfuzz",
+    "sqlalchemy.dialects.postgresql",
+)
+
+
+def test_the_bot_starts_without_what_its_first_poll_does_not_need(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Everything `mohbot run` builds before its first poll, on a database already at head:
+    none of the later modules imported, the classifier's tables not built."""
+    from digests.store.db import create_db_engine, upgrade
+
+    engine = create_db_engine(sqlite_url)
+    upgrade(engine)
+    engine.dispose()
+    script = f"""
+import sys
+from bot.app import build_application
+from digests.config import load_settings
+from digests.services import Newsroom
+import digests.topics.classifier as classifier
+
+built = []
+original = classifier.Classifier.__init__
+classifier.Classifier.__init__ = lambda self, *a, **k: built.append(1) or original(self, *a, **k)
+settings = load_settings(_env_file=None)
+room = Newsroom.open(settings)
+build_application(settings, room)
+assert room.labels is not None and not built, "classifier built at start-up"
+loaded = [m for m in {NOT_AT_START!r} if m in sys.modules]
+assert not loaded, loaded
+room.close()
+"""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": sqlite_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "MOHBOT_HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_head_read_from_the_migration_files_is_alembic_s() -> None:
+    from digests.store.db import head_revision, written_head
+
+    assert written_head() == head_revision() is not None

@@ -10,9 +10,9 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import BotContext, argument_text, call, chat_view, language_of, reply
 from bot.handlers import errors
 from bot.jobs import digest_renderer
-from bot.keyboards import CallbackData, MorePage, markup_of
+from bot.keyboards import CallbackData, MorePage, ResultPage, markup_of
 from bot.names import document_kind_name, topic_name
-from bot.render import Section, article_block, pack
+from bot.render import Section, article_block, one_message, pack
 from bot.texts import Html, Texts
 from digests import reading
 from digests.dispatch import digest_now, section_page
@@ -40,11 +40,6 @@ def render_articles(
         [Section(header, blocks)],
         lambda heading: texts.get(language, "continued", heading=Html(heading)),
     )
-
-
-async def _send_all(update: Update, context: BotContext, parts: list[str]) -> None:
-    for part in parts:
-        await reply(update, context, part)
 
 
 async def _zone(update: Update, context: BotContext) -> str:
@@ -78,14 +73,24 @@ async def latest(update: Update, context: BotContext) -> None:
             )
             return
         topic = resolution.match
-    articles = await call(reading.latest, services.newsroom, topic.slug if topic else None, count)
+    await _latest_page(
+        update, context, language, ResultPage("l", topic.slug if topic else "", 0, count)
+    )
+
+
+async def _latest_page(
+    update: Update, context: BotContext, language: str, page: ResultPage
+) -> None:
+    services = context.services
+    topic = services.catalog.topic(page.terms) if page.terms else None
+    articles = await call(reading.latest, services.newsroom, page.terms or None, page.count)
     suffix = f": {topic_name(topic, language)}" if topic else ""
-    if not articles:
-        await reply(update, context, services.texts.get(language, "latest_empty", topic=suffix))
+    if len(articles) <= page.offset:
+        key = "latest_empty" if not articles else "more_expired"
+        await reply(update, context, services.texts.get(language, key, topic=suffix))
         return
     header = services.texts.get(language, "latest_header", topic=suffix)
-    zone = await _zone(update, context)
-    await _send_all(update, context, render_articles(context, header, articles, language, zone))
+    await _send_pages(update, context, language, header, articles, page)
 
 
 async def search(update: Update, context: BotContext) -> None:
@@ -107,15 +112,102 @@ async def _answer_search(
     if not query:
         await reply(update, context, services.texts.get(language, "usage_search"))
         return
+    page = ResultPage("s", reading.search_terms(query), 0)
+    await _search_page(update, context, language, query, page, hint)
+
+
+async def _search_page(
+    update: Update,
+    context: BotContext,
+    language: str,
+    query: str,
+    page: ResultPage,
+    hint: bool = False,
+) -> None:
+    services = context.services
     articles = await call(reading.search, services.newsroom, query, reading.MAX_RESULTS)
-    if not articles:
-        await reply(update, context, services.texts.get(language, "search_empty", query=query))
+    if len(articles) <= page.offset:
+        key = "search_empty" if not articles else "more_expired"
+        await reply(update, context, services.texts.get(language, key, query=query))
         return
     header = services.texts.get(language, "search_header", query=query, count=len(articles))
     if hint:
         header += "\n" + services.texts.get(language, "search_hint", query=query)
+    await _send_pages(update, context, language, header, articles, page)
+
+
+async def _send_pages(
+    update: Update,
+    context: BotContext,
+    language: str,
+    header: str,
+    articles: list[ArticleView],
+    page: ResultPage,
+) -> None:
+    """The results from `page.offset` on, one message a page (never broken inside a result)
+    with a "more" button to the next page. A search whose words do not fit a button (a long
+    query, a script without a folded form) gets its pages one after another instead."""
+    texts = context.services.texts
     zone = await _zone(update, context)
-    await _send_all(update, context, render_articles(context, header, articles, language, zone))
+    undated = texts.get(language, "undated")
+    documents = context.services.newsroom.documents
+
+    def kind_name(slug: str) -> str:
+        return document_kind_name(documents, slug, language)
+
+    total = len(articles)
+    offset = page.offset
+
+    def numbered(last: int) -> str:
+        return texts.get(
+            language,
+            "more_page_header",
+            heading=Html(header),
+            first=offset + 1,
+            last=last,
+            total=total,
+        )
+
+    while offset < total:
+        blocks = [article_block(a, zone, undated, kind_name=kind_name) for a in articles[offset:]]
+        fitting = one_message(header, blocks) if offset == 0 else []
+        if len(fitting) == total:
+            heading = header  # one page: no page numbers
+        else:
+            # Room under the longest heading this page can have; then the one it has.
+            fitting = one_message(numbered(total), blocks)
+            heading = numbered(offset + len(fitting))
+        offset += len(fitting)
+        markup = None
+        if offset < total:
+            following = ResultPage(page.kind, page.terms, offset, page.count)
+            try:
+                data = following.encode()
+            except ValueError:
+                data = None
+            if data is not None:
+                label = texts.get(language, "more_results", count=total - offset)
+                markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+        await reply(update, context, "\n".join([heading, *fitting]), markup)
+        if markup is not None:
+            return
+
+
+async def on_page(update: Update, context: BotContext, data: CallbackData) -> None:
+    """A /search or /latest reply's "more" button: the next page, as a new message, with a
+    button for the page after it (everything comes from the button: it works after a
+    restart)."""
+    query = update.callback_query
+    page = ResultPage.parse(data.argument)
+    if query is None or page is None:
+        await errors.expired_button(update, context)
+        return
+    await query.answer()
+    language = await language_of(update, context)
+    if page.kind == "s":
+        await _search_page(update, context, language, page.terms.replace("_", " "), page)
+    else:
+        await _latest_page(update, context, language, page)
 
 
 async def digest(update: Update, context: BotContext) -> None:

@@ -1,10 +1,10 @@
-"""RSS/Atom feeds through feedparser, from bytes already fetched (never from a URL)."""
+"""RSS/Atom feeds through feedparser, from bytes already fetched (never from a URL).
+feedparser is imported when a feed is first read, not when a bot starts up."""
 
 from __future__ import annotations
 
 import re
-
-import feedparser
+from typing import TYPE_CHECKING
 
 from digests.dates import When, from_struct_time, parse_when
 from digests.errors import MohbotError
@@ -12,6 +12,9 @@ from digests.ingest.bounds import Screening
 from digests.ingest.htmltext import html_to_text
 from digests.records import ParsedItem
 from digests.text import clean_text
+
+if TYPE_CHECKING:
+    import feedparser
 
 
 class FeedError(MohbotError, ValueError):
@@ -51,6 +54,8 @@ _NOT_XML_TYPES = {"application/octet-stream", "text/plain", "text/html", "binary
 
 def _malformed(parsed: feedparser.FeedParserDict) -> bool:
     """True when the XML itself was broken (not merely an encoding override)."""
+    import feedparser
+
     if not parsed.get("bozo"):
         return False
     exception = parsed.get("bozo_exception")
@@ -99,6 +104,8 @@ def parse_feed(
     headers = {"content-type": content_type} if content_type else {}
     # Text is extracted from the HTML afterwards, so feedparser need not sanitise it or
     # resolve its relative links (both are slow).
+    import feedparser
+
     parsed = feedparser.parse(
         content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )

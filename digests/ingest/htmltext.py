@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-from lxml import html as lxml_html
-from lxml.etree import ParserError
-
 from digests.text import clean_paragraphs, clean_text
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
@@ -43,6 +40,10 @@ def html_to_text(fragment: str | None, *, paragraphs: bool = False) -> str:
     if not paragraphs:
         # One line of text: dropping tags is enough (and much faster than a parse).
         return clean_text(_TAG.sub(" ", _drop_invisible(fragment)))
+    # lxml is imported for the first fragment parsed (4 MB), not when a bot starts up.
+    from lxml import html as lxml_html
+    from lxml.etree import ParserError
+
     try:
         root = lxml_html.fragment_fromstring(fragment, create_parent="div")
     except (ParserError, ValueError):

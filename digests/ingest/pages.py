@@ -6,19 +6,24 @@ the link's text, its date and snippet come from the nearest enclosing block. An 
 from several blocks of a page (a home page) is one item with what each block adds. Articles:
 title, date, lead and body from the markup the ministry's Liferay portals use. Output is NFC,
 entities decoded, whitespace cleaned, whatever form the page was in (some pages are NFD).
+
+BeautifulSoup (and Soup Sieve with it, 6 MB) is imported when a page is first read: a bot
+starting up polls Telegram before it reads any page.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-from bs4 import BeautifulSoup, Tag
 
 from digests.dates import When, parse_when
 from digests.errors import MohbotError
 from digests.records import ParsedItem
 from digests.text import clean_paragraphs, clean_text, truncate
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 _ARTICLE_HREF = re.compile(r"/-/(?:\d|asset_publisher/[^/]+/content/)|index\.jsp\?.*\baid=\d+")
 _DATE_HINT = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
@@ -34,6 +39,8 @@ class PageParseError(MohbotError, ValueError):
 
 
 def _soup(html: str | bytes) -> BeautifulSoup:
+    from bs4 import BeautifulSoup
+
     if isinstance(html, bytes):
         return BeautifulSoup(html, "lxml")
     return BeautifulSoup(_TEMPLATE_TAG.sub("", html), "lxml")
@@ -63,6 +70,8 @@ def _snippet_near(block: Tag, title: str) -> str:
 
 def _after_link(link: Tag, item: ParsedItem) -> None:
     """Date and snippet written right after the link, before the next article's link."""
+    from bs4 import Tag
+
     for sibling in link.next_siblings:
         if not isinstance(sibling, Tag):
             continue

