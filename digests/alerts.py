@@ -124,7 +124,8 @@ class _Plan:
                 self.rows[key] = old._replace(keyword=keyword)
             return
         due = self.due.get((reader.id, urgent)) or self._due(reader, urgent)
-        self.rows[key] = NewItem(reader.id, article_id, urgent, keyword, due)
+        # tuple.__new__: no Python-level call per item (there can be hundreds of thousands).
+        self.rows[key] = tuple.__new__(NewItem, (reader.id, article_id, urgent, keyword, due))
 
 
 def _by_subscriptions(repo: AlertRepository, news: Sequence[Article], plan: _Plan) -> None:

