@@ -12,19 +12,25 @@ about one article to one chat impossible. The digest leaves out what a chat got 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from digests.compose import is_news
-from digests.keywords import ArticleText, KeywordQuery, parse_query
+from digests.keywords import ArticleText, match_all, parse_query
 from digests.locks import exclusive
 from digests.messages import MessagePart
 from digests.reading import ArticleView, article_view
 from digests.schedule import next_occurrence, parse_time_of_day
 from digests.services import Newsroom
-from digests.store.alerts import AlertRepository, DueItem, ReaderSettings, StoredAlert
+from digests.store.alerts import (
+    AlertRepository,
+    DueItem,
+    NewItem,
+    ReaderSettings,
+    StoredAlert,
+)
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
@@ -96,7 +102,7 @@ class _Plan:
     """The items of one batch of articles, one per (chat, article)."""
 
     now: datetime
-    rows: dict[tuple[int, int], dict[str, object]] = field(default_factory=dict)
+    rows: dict[tuple[int, int], NewItem] = field(default_factory=dict)
     # (reader, urgent) -> when its items are due: the same for every item of the batch.
     due: dict[tuple[int, bool], datetime] = field(default_factory=dict)
 
@@ -107,19 +113,20 @@ class _Plan:
         return self.due[key]
 
     def add(self, reader: ReaderSettings, article: Article, keyword: str | None = None) -> None:
-        key = (reader.id, article.id)
-        if key in self.rows:
-            if keyword and not self.rows[key]["keyword"]:
-                self.rows[key]["keyword"] = keyword
+        self.add_item(reader, article.id, article.urgent, keyword)
+
+    def add_item(
+        self, reader: ReaderSettings, article_id: int, urgent: bool, keyword: str | None
+    ) -> None:
+        key = (reader.id, article_id)
+        old = self.rows.get(key)
+        if old is not None:
+            if keyword and not old.keyword:
+                self.rows[key] = old._replace(keyword=keyword)
             return
-        self.rows[key] = {
-            "subscriber_id": reader.id,
-            "article_id": article.id,
-            "urgent": article.urgent,
-            "keyword": keyword,
-            "due_at": self._due(reader, article.urgent),
-            "queued_at": None,
-        }
+        due = self.due.get((reader.id, urgent)) or self._due(reader, urgent)
+        # tuple.__new__: no Python-level call per item (there can be hundreds of thousands).
+        self.rows[key] = tuple.__new__(NewItem, (reader.id, article_id, urgent, keyword, due))
 
 
 def _by_subscriptions(repo: AlertRepository, news: Sequence[Article], plan: _Plan) -> None:
@@ -146,41 +153,38 @@ def _by_subscriptions(repo: AlertRepository, news: Sequence[Article], plan: _Pla
 
 
 def match_keywords(
-    repo: AlertRepository, texts: Sequence[tuple[int, ArticleText]]
-) -> list[tuple[StoredAlert, int]]:
-    """(alert, article id) for every immediate keyword alert an article matches: the alerts
-    are looked up by the articles' keys (an index), then each candidate query is checked in
-    full, once however many chats share it."""
+    repo: AlertRepository, texts: Sequence[ArticleText]
+) -> Iterator[tuple[list[StoredAlert], int]]:
+    """(the alerts of one query, index of the text) for every immediate keyword query a text
+    matches: the alerts are looked up by the texts' keys (the stored anchor's index), then
+    matched in memory (`match_all`), each query once however many chats share it."""
     keys: set[str] = set()
-    for _id, text in texts:
+    for text in texts:
         keys |= text.keys
     alerts_of: dict[str, list[StoredAlert]] = {}
     for alert in repo.alerts_anchored(keys, Frequency.IMMEDIATE):
         alerts_of.setdefault(alert.query, []).append(alert)
-    by_anchor: dict[str, list[tuple[KeywordQuery, list[StoredAlert]]]] = {}
-    for query_text, alerts in alerts_of.items():
-        query = parse_query(query_text)
-        by_anchor.setdefault(query.anchor, []).append((query, alerts))
-    found: list[tuple[StoredAlert, int]] = []
-    for article_id, text in texts:
-        for key in text.keys:
-            for query, alerts in by_anchor.get(key, ()):
-                if query.matches(text):
-                    found += [(alert, article_id) for alert in alerts]
-    return found
+    queries = {parse_query(query_text): alerts for query_text, alerts in alerts_of.items()}
+    for query, index in match_all(queries, texts):
+        yield queries[query], index
 
 
 def _by_keywords(repo: AlertRepository, news: Sequence[Article], plan: _Plan) -> int:
     """Immediate keyword alerts get their items at once (daily and weekly ones are matched
     when their digest or summary is composed)."""
-    found = match_keywords(repo, [(a.id, ArticleText(a.title, a.summary)) for a in news])
-    readers = repo.readers(alert.subscriber_id for alert, _ in found)
-    articles = {a.id: a for a in news}
-    for alert, article_id in found:
-        reader = readers.get(alert.subscriber_id)
-        if reader is not None:
-            plan.add(reader, articles[article_id], keyword=alert.query)
-    return len(found)
+    matches = list(match_keywords(repo, [ArticleText(a.title, a.summary) for a in news]))
+    readers = repo.readers({alert.subscriber_id for alerts, _ in matches for alert in alerts})
+    # Read once per article, not once per item: there can be hundreds of items an article.
+    facts = [(a.id, a.urgent) for a in news]
+    found = 0
+    for alerts, index in matches:
+        article_id, urgent = facts[index]
+        found += len(alerts)
+        for alert in alerts:
+            reader = readers.get(alert.subscriber_id)
+            if reader is not None:
+                plan.add_item(reader, article_id, urgent, alert.query)
+    return found
 
 
 def find_alerts(room: Newsroom) -> AlertReport:
@@ -196,7 +200,7 @@ def find_alerts(room: Newsroom) -> AlertReport:
                 repo = AlertRepository(session)
                 articles = repo.take_pending(BATCH)
                 # A source's first poll fills the archive quietly: only news alerts anyone.
-                news = [a for a in articles if is_news(article_view(a), not_before)]
+                news = [a for a in articles if is_news(a, not_before)]
                 plan = _Plan(now)
                 if news:
                     _by_subscriptions(repo, news, plan)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 from digests.reading import ArticleView
 
@@ -110,7 +111,17 @@ class Digest:
         return len(self.article_ids) + sum(s.more for s in self.sections)
 
 
-def news_time(article: ArticleView) -> datetime:
+class Dated(Protocol):
+    """What telling when an article was news needs: an `ArticleView` or a stored `Article`."""
+
+    @property
+    def published_at(self) -> datetime | None: ...
+
+    @property
+    def first_seen_at(self) -> datetime | None: ...
+
+
+def news_time(article: Dated) -> datetime:
     """When the article was news: its publication time, never later than when it was first
     seen (a date in the future is a source's mistake); undated, when it was first seen."""
     seen = article.first_seen_at or _EPOCH
@@ -124,7 +135,7 @@ def newest_first(article: ArticleView) -> tuple[bool, float, int]:
     return (article.published_at is None, -news_time(article).timestamp(), -article.id)
 
 
-def is_news(article: ArticleView, not_before: datetime | None) -> bool:
+def is_news(article: Dated, not_before: datetime | None) -> bool:
     return not_before is None or news_time(article) >= not_before
 
 

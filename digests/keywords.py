@@ -6,10 +6,12 @@ whole syllables, without case or diacritics. Every term must be found (a quoted 
 consecutive syllables), no excluded term may be. Input is bounded: the query's length, the
 number of terms, the syllables of a phrase.
 
-An alert is indexed by one `anchor`: a two-syllable run of one of its phrases when it has
+An alert is stored with one `anchor`: a two-syllable run of one of its phrases when it has
 one (rarer than either syllable), else its longest syllable. Every article that matches
-contains the anchor among its `index_keys`, so matching an article looks up the article's
-keys, not every alert.
+contains the anchor among its `keys`, so the alerts a batch of new articles can match are
+looked up by the articles' keys, not read all. In memory (`match_all`, `KeywordIndex`) each
+query is then indexed by its rarest key among the articles at hand, and only the articles
+having that key are checked in full.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from digests.errors import MohbotError
 from digests.text import fold, syllables
@@ -44,6 +47,13 @@ Term = tuple[str, ...]  # folded syllables, in order
 class KeywordQuery:
     required: tuple[Term, ...]
     excluded: tuple[Term, ...] = ()
+    # What `matches` looks for in `ArticleText`'s runs, made once per query.
+    _wanted: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _unwanted: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_wanted", tuple(_needle(t) for t in self.required))
+        object.__setattr__(self, "_unwanted", tuple(_needle(t) for t in self.excluded))
 
     @property
     def canonical(self) -> str:
@@ -62,10 +72,25 @@ class KeywordQuery:
             return max(pairs, key=len)
         return max((s for t in self.required for s in t), key=len)
 
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every key an article it matches has: each required syllable, or each pair of
+        consecutive syllables of a required phrase."""
+        found: set[str] = set()
+        for term in self.required:
+            found.update(term if len(term) == 1 else map(" ".join, itertools.pairwise(term)))
+        return frozenset(found)
+
     def matches(self, text: ArticleText) -> bool:
-        return all(text.has(t) for t in self.required) and not any(
-            text.has(t) for t in self.excluded
-        )
+        runs = text.runs
+        for needle in self._wanted:
+            if needle not in runs:
+                return False
+        return not any(needle in runs for needle in self._unwanted)
+
+
+def _needle(term: Term) -> str:
+    return f" {' '.join(term)} "
 
 
 @functools.lru_cache(maxsize=65536)
@@ -97,27 +122,48 @@ def parse_query(text: str) -> KeywordQuery:
 class ArticleText:
     """An article's title and lead as folded syllables, for matching many alerts."""
 
-    __slots__ = ("_runs", "keys")
+    __slots__ = ("keys", "runs")
 
     def __init__(self, title: str, summary: str = "") -> None:
         runs = [syllables(fold(part[:MAX_ARTICLE_CHARS])) for part in (title, summary) if part]
         # Title and lead apart: a phrase does not run from one into the other.
-        self._runs = " | ".join(" ".join(run) for run in runs)
-        self._runs = f" {self._runs} "
+        self.runs = f" {' | '.join(' '.join(run) for run in runs)} "
         keys: set[str] = set()
         for run in runs:
             keys.update(run)
-            keys.update(f"{a} {b}" for a, b in itertools.pairwise(run))
+            keys.update(map(" ".join, itertools.pairwise(run)))
         self.keys = keys
 
     def has(self, term: Term) -> bool:
-        return f" {' '.join(term)} " in self._runs
+        return _needle(term) in self.runs
+
+
+def match_all(
+    queries: Iterable[KeywordQuery], texts: Sequence[ArticleText]
+) -> Iterator[tuple[KeywordQuery, int]]:
+    """(query, index of the text) for every query a text matches. Each query is indexed by
+    its rarest key among these texts (one no text has rules it out at once), so a text is
+    checked in full only against the queries its own rarest-matching keys point to."""
+    count: Counter[str] = Counter()
+    for text in texts:
+        count.update(text.keys)
+    by_key: dict[str, list[KeywordQuery]] = {}
+    for query in queries:
+        rarest = min(query.keys, key=count.__getitem__)
+        if count[rarest]:
+            by_key.setdefault(rarest, []).append(query)
+    anchors = by_key.keys()
+    for index, text in enumerate(texts):
+        for key in text.keys & anchors:
+            for query in by_key[key]:
+                if query.matches(text):
+                    yield query, index
 
 
 class KeywordIndex:
     """Articles by key, to find the matches of many queries among a set of articles (a
-    digest's window, a week): each query looks up its anchor, then checks the few
-    candidates in full."""
+    digest's window, a week): each query looks up its rarest key among these articles, then
+    checks the few candidates in full."""
 
     def __init__(self, articles: Iterable[tuple[int, str, str]]) -> None:
         self.texts: dict[int, ArticleText] = {}
@@ -126,15 +172,14 @@ class KeywordIndex:
             text = self.texts[article_id] = ArticleText(title, summary)
             for key in text.keys:
                 self._by_key.setdefault(key, []).append(article_id)
-        self._queries: dict[str, KeywordQuery] = {}
+        self._queries: dict[str, tuple[KeywordQuery, Sequence[int]]] = {}
 
     def find(self, query_text: str) -> list[int]:
         """The ids of the articles that `query_text` (a stored, canonical query) matches."""
-        query = self._queries.get(query_text)
-        if query is None:
-            query = self._queries[query_text] = parse_query(query_text)
-        return [
-            article_id
-            for article_id in self._by_key.get(query.anchor, ())
-            if query.matches(self.texts[article_id])
-        ]
+        known = self._queries.get(query_text)
+        if known is None:
+            query = parse_query(query_text)
+            lists: list[Sequence[int]] = [self._by_key.get(key, ()) for key in query.keys]
+            known = self._queries[query_text] = (query, min(lists, key=len))
+        query, candidates = known
+        return [a for a in candidates if query.matches(self.texts[a])]
