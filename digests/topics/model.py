@@ -15,6 +15,8 @@ import heapq
 import json
 import math
 import re
+import struct
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,8 +36,7 @@ LEAD_CHARS = 1_000
 BODY_CHARS = 600
 _SYLLABLE = re.compile(r"[^\W\d_]+", re.UNICODE)
 SCALE = 10_000  # weights have 4 decimals
-FIELD_BITS = 64
-FIELD_MASK = (1 << FIELD_BITS) - 1
+FIELD_BITS = 64  # each topic's field of a packed integer: read back as an unsigned 64-bit one
 OFFSET = 1 << 40  # keeps every packed field positive (|weight| * SCALE < 2**40)
 
 
@@ -46,6 +47,59 @@ def _words(text: str, limit: int) -> list[str]:
     return _SYLLABLE.findall(fold(text))
 
 
+def _safe_characters() -> str:
+    """The characters (of the Latin scripts and the common punctuation) for which the words of
+    a text are the words of its syllables as the classifier compares them (`model_words`):
+    case-folding and diacritic-folding each keep them one character, folding after either
+    changes nothing more, and one that is not part of a syllable folds to no letter."""
+    safe = []
+    for code in (*range(0x0000, 0x0250), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070)):
+        char = chr(code)
+        folded, lowered = fold(char), char.casefold()
+        if (
+            len(folded) == 1
+            and len(lowered) == 1
+            and fold(lowered) == folded
+            and fold(folded) == folded
+            and (_SYLLABLE_CHAR.match(lowered) or not _LETTER.match(folded))
+        ):
+            safe.append(char)
+    return "".join(safe)
+
+
+_SYLLABLE_CHAR = re.compile(r"[^\W_]")  # as the classifier's syllables (letters and digits)
+_LETTER = re.compile(r"[^\W\d_]")
+_UNSAFE = re.compile("[^" + "".join(map(re.escape, _safe_characters())) + "]")
+# The words of a compared syllable (none for a number, two for "covid19x"), computed once per
+# distinct syllable; bounded, so that hostile text cannot grow it without end.
+_SYLLABLE_WORDS: dict[str, tuple[str, ...]] = {}
+_SYLLABLE_WORDS_MAX = 50_000
+
+
+def model_words(raw: str, limit: int, text: str, compared: list[str]) -> list[str]:
+    """`_words(raw, limit)`, taken from the classifier's syllables of the same text when that
+    gives the same words: `text` is `raw` in NFC and `compared` its syllables case-folded (tone
+    marks placed one way) or diacritic-folded. It does when `raw` is within the limit and every
+    character of `text` is one of `_safe_characters()`: the folded text is then, character for
+    character, the folded syllables and what lies between them, which holds no letter."""
+    if len(raw) > limit or _UNSAFE.search(text) is not None:
+        return _words(raw, limit)
+    known = _SYLLABLE_WORDS
+    try:
+        return list(chain.from_iterable(map(known.__getitem__, compared)))
+    except KeyError:
+        pass
+    words: list[str] = []
+    for syllable in compared:
+        found = known.get(syllable)
+        if found is None:
+            found = tuple(_SYLLABLE.findall(fold(syllable)))
+            if len(known) < _SYLLABLE_WORDS_MAX:
+                known[syllable] = found
+        words += found
+    return words
+
+
 def _candidates(
     title: str,
     lead: str,
@@ -54,8 +108,24 @@ def _candidates(
     partial_topics: Iterable[str],
 ) -> Iterator[str]:
     """Every feature of an article, some more than once."""
-    head = _words(title, TITLE_CHARS)
-    text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
+    return _word_candidates(
+        _words(title, TITLE_CHARS),
+        _words(lead, LEAD_CHARS),
+        _words(body, BODY_CHARS),
+        rule_topics,
+        partial_topics,
+    )
+
+
+def _word_candidates(
+    head: list[str],
+    lead: list[str],
+    body: list[str],
+    rule_topics: Iterable[str],
+    partial_topics: Iterable[str],
+) -> Iterator[str]:
+    """Every feature of an article, from the words of its title, lead and body start."""
+    text = head + lead + body
     pairs = list(map("_".join, pairwise(text)))  # the headline's pairs come first
     return chain(
         text,
@@ -92,6 +162,18 @@ def known_features(
     return vocabulary.intersection(_candidates(title, lead, body, rule_topics, partial_topics))
 
 
+def known_word_features(
+    vocabulary: frozenset[str],
+    head: list[str],
+    lead: list[str],
+    body: list[str],
+    rule_topics: Iterable[str] = (),
+    partial_topics: Iterable[str] = (),
+) -> frozenset[str]:
+    """`known_features`, from the words of the title, lead and body start (`_words`)."""
+    return vocabulary.intersection(_word_candidates(head, lead, body, rule_topics, partial_topics))
+
+
 @dataclass(frozen=True, slots=True)
 class Prediction:
     topic: str
@@ -119,13 +201,20 @@ class TopicModel:
         # field of FIELD_BITS per topic (offset to stay positive), so that an article's scores
         # are one sum of the packed integers of its features, done in C, then unpacked.
         count = len(topics)
-        self.rows: dict[str, tuple[float, ...]] = {}
+        weights: dict[str, list[float]] = {}
         for index, topic in enumerate(topics):
             for feature, weight in topic["weights"].items():
-                row = self.rows.setdefault(str(feature), (0.0,) * count)
-                self.rows[str(feature)] = (*row[:index], float(weight), *row[index + 1 :])
+                row = weights.get(str(feature))
+                if row is None:
+                    row = weights[str(feature)] = [0.0] * count
+                row[index] = float(weight)
+        self.rows: dict[str, tuple[float, ...]] = {f: tuple(row) for f, row in weights.items()}
+        # Packed little-end first: topic i's field is bits FIELD_BITS * i and up.
+        packing = struct.Struct(f"<{count}Q")
         self._packed = {
-            feature: sum((round(w * SCALE) + OFFSET) << (FIELD_BITS * i) for i, w in enumerate(row))
+            feature: int.from_bytes(
+                packing.pack(*[round(w * SCALE) + OFFSET for w in row]), "little"
+            )
             for feature, row in self.rows.items()
         }
         self.vocabulary = frozenset(self.rows)
@@ -138,9 +227,12 @@ class TopicModel:
         present = list(self.vocabulary & found)
         total = sum(map(self._packed.__getitem__, present))
         offset = OFFSET * len(present)
+        # The fields, as unsigned 64-bit integers read from the sum's bytes (no field carries
+        # into the next: a feature adds less than 2**41 to each, and there are far fewer than
+        # 2**23 features).
+        fields = memoryview(total.to_bytes(8 * len(self.bias), sys.byteorder)).cast("Q")
         scores = [
-            bias + (((total >> (FIELD_BITS * i)) & FIELD_MASK) - offset) / SCALE
-            for i, bias in enumerate(self.bias)
+            bias + (field - offset) / SCALE for bias, field in zip(self.bias, fields, strict=True)
         ]
         return scores, present
 
