@@ -164,6 +164,9 @@ def test_known_features_are_the_features_the_model_knows() -> None:
         rules = ["food-safety", "leadership"]
         expected = features(*args, rules, ["personnel"]) & MODEL.vocabulary
         assert known_features(MODEL.vocabulary, *args, rules, ["personnel"]) == expected
+        limits = (TITLE_CHARS, LEAD_CHARS, BODY_CHARS)
+        words = [_words(text, limit) for text, limit in zip(args, limits, strict=True)]
+        assert MODEL.known_features(*words, rules, ["personnel"]) == expected
 
 
 def test_words_from_the_classifiers_syllables_are_the_words_of_the_text() -> None:

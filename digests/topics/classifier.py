@@ -32,7 +32,6 @@ from digests.topics.model import (
     LEAD_CHARS,
     TITLE_CHARS,
     TopicModel,
-    known_word_features,
     load_model,
     model_words,
 )
@@ -252,7 +251,8 @@ class Classifier:
         former: set[str] = set()  # leaders the text calls former
         # In an undated item, a leader whose term has ended is taken as named in office unless
         # the headline or lead speaks of a former office anywhere ("2 cựu Thứ trưởng …").
-        former_cue = published is None and bool(_FORMER_CUE.search(f"{title}\n{lead}"))
+        # (Looked for only when such a leader is named.)
+        cue_text = f"{title}\n{lead}" if published is None else None
         leadership_hits: list[Evidence] = []
         not_actor_title = False
         visited: dict[str, str] = {}  # "visit" and "place" -> the phrase seen in title or lead
@@ -267,7 +267,7 @@ class Classifier:
             text, lowered = _tokens(text, folded)
             if self.model is not None:
                 words[field_name] = model_words(raw, _MODEL_CHARS[field_name], text, lowered)
-            hits = self._current(index.scan(text, lowered), lowered, published, former_cue, former)
+            hits = self._current(index.scan(text, lowered), lowered, published, cue_text, former)
             excluded: dict[str, set[int]] = {}  # topic -> syllable positions its excludes cover
             for start, phrase in hits:
                 if phrase.kind == "exclude":
@@ -347,8 +347,7 @@ class Classifier:
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
         partial = [t for t, score in scores.items() if PARTIAL <= score < THRESHOLD]
         if self.model is not None:
-            found = known_word_features(
-                self.model.vocabulary,
+            found = self.model.known_features(
                 words["title"],
                 words["lead"],
                 words["body"],
@@ -371,7 +370,7 @@ class Classifier:
         topics: list[str],
         section_topic: str | None,
         evidence: dict[str, list[Evidence]],
-        found: frozenset[str],
+        found: set[str],
     ) -> list[str]:
         """The rules' topics, decided again with the model (leadership and the section's topic
         are the rules' alone); the model's topics explained by their strongest features."""
@@ -396,11 +395,12 @@ class Classifier:
         hits: list[tuple[int, _Phrase]],
         lowered: list[str],
         published: date | None,
-        former_cue: bool,
+        cue_text: str | None,
         former: set[str],
     ) -> list[tuple[int, _Phrase]]:
         """The hits without the leaders who were not in office at the article's date or are
-        called former in the text (those are added to `former`)."""
+        called former in the text (those are added to `former`). `cue_text`: the headline and
+        lead of an undated item, where a former office spoken of rules out past leaders."""
         if not any(p.kind == "leader" for _s, p in hits):
             return hits
         title_starts = {s + len(p.tokens): s for s, p in hits if p.kind == "rule-title"}
@@ -409,7 +409,12 @@ class Classifier:
             if p.kind == "leader":
                 leader = self._leaders.get(p.owner)
                 if leader is not None and (
-                    not leader.in_office(published) or (former_cue and not leader.current)
+                    not leader.in_office(published)
+                    or (
+                        not leader.current
+                        and cue_text is not None
+                        and _FORMER_CUE.search(cue_text) is not None
+                    )
                 ):
                     continue
                 if _former(lowered[max(0, s - 2) : s]) or _former_title(s, lowered, title_starts):

@@ -108,24 +108,8 @@ def _candidates(
     partial_topics: Iterable[str],
 ) -> Iterator[str]:
     """Every feature of an article, some more than once."""
-    return _word_candidates(
-        _words(title, TITLE_CHARS),
-        _words(lead, LEAD_CHARS),
-        _words(body, BODY_CHARS),
-        rule_topics,
-        partial_topics,
-    )
-
-
-def _word_candidates(
-    head: list[str],
-    lead: list[str],
-    body: list[str],
-    rule_topics: Iterable[str],
-    partial_topics: Iterable[str],
-) -> Iterator[str]:
-    """Every feature of an article, from the words of its title, lead and body start."""
-    text = head + lead + body
+    head = _words(title, TITLE_CHARS)
+    text = head + _words(lead, LEAD_CHARS) + _words(body, BODY_CHARS)
     pairs = list(map("_".join, pairwise(text)))  # the headline's pairs come first
     return chain(
         text,
@@ -160,18 +144,6 @@ def known_features(
 ) -> frozenset[str]:
     """`features(…) & vocabulary`, without building the features the model does not know."""
     return vocabulary.intersection(_candidates(title, lead, body, rule_topics, partial_topics))
-
-
-def known_word_features(
-    vocabulary: frozenset[str],
-    head: list[str],
-    lead: list[str],
-    body: list[str],
-    rule_topics: Iterable[str] = (),
-    partial_topics: Iterable[str] = (),
-) -> frozenset[str]:
-    """`known_features`, from the words of the title, lead and body start (`_words`)."""
-    return vocabulary.intersection(_word_candidates(head, lead, body, rule_topics, partial_topics))
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,9 +190,43 @@ class TopicModel:
             for feature, row in self.rows.items()
         }
         self.vocabulary = frozenset(self.rows)
+        # The features made of words, by their words: an article's are looked up from its
+        # words and pairs of words without building the text of every candidate ("t:" and
+        # "_" never occur in a word).
+        self._title_words = {f[2:]: f for f in self.vocabulary if f.startswith("t:")}
+        self._pairs = {
+            (parts[0], parts[1]): f
+            for f in self.vocabulary
+            if ":" not in f and len(parts := f.split("_")) == 2
+        }
+        self._title_pairs = {
+            (parts[0], parts[1]): f
+            for f in self.vocabulary
+            if f.startswith("t:") and len(parts := f[2:].split("_")) == 2
+        }
         # A probability threshold p as a score threshold: log(p / (1 - p)); none above 1.
         self._bars = tuple(_logit(t) for t in self.thresholds)
         self._rule_bars = tuple(_logit(t) for t in self.rule_thresholds)
+
+    def known_features(
+        self,
+        head: list[str],
+        lead: list[str],
+        body: list[str],
+        rule_topics: Iterable[str] = (),
+        partial_topics: Iterable[str] = (),
+    ) -> set[str]:
+        """`known_features(self.vocabulary, …)` from the words (`_words`) of the title, lead
+        and body start."""
+        text = head + lead + body
+        pairs = list(pairwise(text))
+        found = set(filter(None, map(self._pairs.get, pairs)))
+        found.update(filter(None, map(self._title_pairs.get, pairs[: max(0, len(head) - 1)])))
+        found.update(filter(None, map(self._title_words.get, head)))
+        found.update(self.vocabulary.intersection(text))
+        found.update(self.vocabulary.intersection(map("r:".__add__, rule_topics)))
+        found.update(self.vocabulary.intersection(map("p:".__add__, partial_topics)))
+        return found
 
     def _scores(self, found: set[str] | frozenset[str]) -> tuple[list[float], list[str]]:
         """Per topic, the score; and the features of the article that carry weights."""
