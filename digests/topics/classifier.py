@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 
 from digests.text import fold, same_tone_style, syllables
 from digests.topics.catalog import Catalog, Leader
@@ -127,10 +128,9 @@ class _Index:
         n = len(lowered)
         original: list[str] | None = None  # syllables as written, only needed for acronyms
         root = self.root
-        for i, token in enumerate(lowered):
-            node = root.get(token)
-            if node is None:
-                continue
+        # Only the positions where some phrase starts (filtered in C: most syllables start none).
+        for i in compress(range(n), map(root.__contains__, lowered)):
+            node = root[lowered[i]]
             ends: list[tuple[int, list[_Phrase]]] = []
             end = i + 1
             while True:
@@ -430,6 +430,8 @@ class Classifier:
         leader's title or name, then an action; in a title, a leader quoted before a colon; in
         the lead, a leader and an action in either order. Also the first foreign leader's title
         seen there ("Bộ trưởng Y tế Lào"), which is not ours."""
+        if not any(p.kind in _PERSON_KINDS for _s, p in hits):
+            return False, None  # no leader and no title: nobody, ours or foreign
         limit = _rule_window(field_name, lowered)
         actions = [s for s, _p in _rule_words(hits, ("rule-action",), limit)]
         action_at = set(actions)
@@ -494,6 +496,7 @@ class Classifier:
         return False, foreign
 
 
+_PERSON_KINDS = frozenset({"leader", "rule-title"})
 # Generic titles of a minister: followed by a name that is not a catalog leader's, the
 # minister is another one ("Bộ trưởng Tô Lâm").
 _MINISTER_TITLES = frozenset({"bo truong", "thu truong", "minister", "deputy minister"})
