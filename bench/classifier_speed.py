@@ -2,7 +2,9 @@
 excerpts), the shipped classifier (rules and the learned part) against the rules alone as the
 anchor, doing the same work in the same run, alternating, with min / median / max of the
 repeats; then `mohbot classify` on 10,000 JSON lines (bodies included) as a separate process:
-its wall time and peak memory.
+its wall time and peak memory, against the same lines through a plain pass of the same JSON
+decoding and encoding in a fresh interpreter (the anchor: start-up and I/O without mohbot),
+alternating, `--repeat` runs of each.
 
     .venv/bin/python bench/classifier_speed.py [--repeat 5]
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -29,6 +32,14 @@ from digests.topics.classifier import Classifier, shipped_classifier
 
 CORPUS = ROOT / "tests" / "data" / "corpus"
 ITEMS = 10_000
+# The CLI's anchor: each line decoded and an answer encoded, as `mohbot classify` does.
+PLAIN_PASS = """import json, sys
+out = sys.stdout
+for line in sys.stdin:
+    if line.strip():
+        item = json.loads(line)
+        out.write(json.dumps({"topics": [], "leaders": [], "n": len(item)}) + "\\n")
+"""
 
 
 def corpus_lines() -> list[dict[str, str | None]]:
@@ -96,10 +107,17 @@ def main() -> None:
             }
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
         path = Path(handle.name)
-    walls, cpus = [], []
+    walls, cpus, plain = [], [], []
     mohbot = str(Path(sys.executable).with_name("mohbot"))
     try:
-        for _ in range(max(1, args.repeat // 2)):
+        for _ in range(args.repeat):
+            with path.open("rb") as stdin:
+                started = time.perf_counter()
+                passed = subprocess.run(
+                    [sys.executable, "-c", PLAIN_PASS], stdin=stdin, capture_output=True, check=True
+                )
+                plain.append(time.perf_counter() - started)
+            assert passed.stdout.count(b"\n") == ITEMS
             with path.open("rb") as stdin:
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
@@ -115,10 +133,14 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     figures["cli_10000_lines_s"] = spread(walls)
     figures["cli_10000_lines_cpu_s"] = spread(cpus)
+    figures["cli_plain_json_pass_s"] = spread(plain)
+    figures["cli_ratio"] = round(statistics.median(walls) / statistics.median(plain), 2)
     figures["cli_peak_mb"] = round(peak, 1)
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(
         f"mohbot classify, {ITEMS} lines: wall {spread(walls)} s, CPU {spread(cpus)} s; "
-        f"peak {peak:.0f} MB"
+        f"plain JSON pass (anchor) {spread(plain)} s; ratio {figures['cli_ratio']}; "
+        f"peak {peak:.0f} MB; load average {figures['load_average']}"
     )
     figures["targets"] = {"in_process_s": 2.0, "cli_s": 5.0, "cli_mb": 150}
     report(figures)

@@ -552,11 +552,9 @@ TOKEN_REFUSED = "mohbot: the Bot API refused the token: check TELEGRAM_BOT_TOKEN
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, settings_source: str) -> int:
-    from sqlalchemy.engine import make_url
-
-    from digests.services import Newsroom
-
     def announce() -> None:
+        from sqlalchemy.engine import make_url
+
         # Which settings and which database: a cron job or a service unit started in another
         # directory would otherwise run on an empty database without a word.
         database = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -566,6 +564,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, settings_source: str
         if settings.token:  # without one, the command's own one-line message says what to do
             announce()
         return SETTINGS_COMMANDS[args.command](settings, args)
+    # Imported here, not above: the settings commands (`mohbot classify` in a pipeline) start
+    # without the database layer (SQLAlchemy, Alembic, the repositories).
+    from digests.services import Newsroom
+
     announce()
     room = Newsroom.open(settings)
     try:
@@ -578,6 +580,12 @@ def _token_refused(exc: BaseException) -> bool:
     # Only the commands that speak to Telegram import it; the others stay quick to start.
     errors = sys.modules.get("telegram.error")
     return errors is not None and isinstance(exc, errors.InvalidToken)
+
+
+def _database_error(exc: BaseException) -> bool:
+    # SQLAlchemy is imported only by the commands that use the database (as `_token_refused`).
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -611,8 +619,6 @@ def _env_file(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sqlalchemy.exc import SQLAlchemyError
-
     from digests.config import SettingsError, load_settings
     from digests.logs import configure_logging, json_logs
     from digests.redaction import Redactor
@@ -639,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, MohbotError):  # what the person can act on: its one line
             say_error(f"mohbot: {redact(_one_line(exc))}")
             return exc.exit_code
-        if isinstance(exc, OSError | SQLAlchemyError):  # a file, the network, the database
+        if isinstance(exc, OSError) or _database_error(exc):  # a file, the network, the database
             say_error(f"mohbot: {redact(_one_line(exc))}")
             return EXIT_FAILED
         # The last resort: a traceback can quote a secret (PTB's InvalidToken quotes the token).

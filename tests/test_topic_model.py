@@ -13,9 +13,20 @@ import pytest
 
 from digests.config import PROJECT_ROOT
 from digests.topics.catalog import load_catalog
-from digests.topics.classifier import LEADERSHIP, Classifier, shipped_classifier
+from digests.topics.classifier import LEADERSHIP, Classifier, _tokens, shipped_classifier
 from digests.topics.labels import labels_for
-from digests.topics.model import MODEL_FILE, TopicModel, features, known_features, load_model
+from digests.topics.model import (
+    BODY_CHARS,
+    LEAD_CHARS,
+    MODEL_FILE,
+    TITLE_CHARS,
+    TopicModel,
+    _words,
+    features,
+    known_features,
+    load_model,
+    model_words,
+)
 
 CATALOG = load_catalog()
 MODEL, CHECKSUM = load_model()
@@ -153,3 +164,26 @@ def test_known_features_are_the_features_the_model_knows() -> None:
         rules = ["food-safety", "leadership"]
         expected = features(*args, rules, ["personnel"]) & MODEL.vocabulary
         assert known_features(MODEL.vocabulary, *args, rules, ["personnel"]) == expected
+        limits = (TITLE_CHARS, LEAD_CHARS, BODY_CHARS)
+        words = [_words(text, limit) for text, limit in zip(args, limits, strict=True)]
+        assert MODEL.known_features(*words, rules, ["personnel"]) == expected
+
+
+def test_words_from_the_classifiers_syllables_are_the_words_of_the_text() -> None:
+    """`model_words` reuses the syllables the rules read: the same words as `_words` gives,
+    on real items and on text where folding changes a character's length or kind."""
+    texts = [
+        "Bộ trưởng Đào Hồng Lan: “Sức khoẻ” là trên hết – thuỷ đậu, COVID-19…",
+        unicodedata.normalize("NFD", "Ngộ độc thực phẩm tại Hà Nội"),
+        "Straße İstanbul ǅ ﬁ q\u0301n a_b covid19x 2024 Ωμέγα đ Đ ð ſ",
+        "hoà khoẻ thuỷ Hoà KHOẺ",
+        "x" * 400 + " sốt xuất huyết",  # beyond the title's characters
+        "",
+    ]
+    for item in _development_items()[:120]:
+        texts += [item["title"], item.get("lead") or "", item.get("body") or ""]
+    for raw in texts:
+        for limit in (TITLE_CHARS, LEAD_CHARS, BODY_CHARS):
+            for folded in (False, True):
+                text, compared = _tokens(raw, folded)
+                assert model_words(raw, limit, text, compared) == _words(raw, limit), raw

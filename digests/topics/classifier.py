@@ -20,13 +20,23 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 
 from digests.text import fold, same_tone_style, syllables
 from digests.topics.catalog import Catalog, Leader
-from digests.topics.model import TopicModel, known_features, load_model, model_checksum
+from digests.topics.model import (
+    BODY_CHARS,
+    LEAD_CHARS,
+    TITLE_CHARS,
+    TopicModel,
+    load_model,
+    model_checksum,
+    model_words,
+)
 
 _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
@@ -44,6 +54,7 @@ LEADERSHIP = "leadership"
 # Characters of each field that are read: enough for any real article (the body's score is
 # capped anyway), and a bound on the work a hostile megabyte of text can cause.
 ANALYSED_CHARS = {"title": 1_000, "summary": 5_000, "body": 50_000}
+_MODEL_CHARS = {"title": TITLE_CHARS, "lead": LEAD_CHARS, "body": BODY_CHARS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,40 +90,61 @@ def _is_acronym(phrase: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
+class _Node:
+    """A node of the phrase trie: the phrases that end here, and the next syllables."""
+
+    __slots__ = ("next", "phrases")
+
+    def __init__(self) -> None:
+        self.phrases: list[_Phrase] = []
+        self.next: dict[str, _Node] = {}
+
+
+def _child(level: dict[str, _Node], token: str) -> _Node:
+    node = level.get(token)
+    if node is None:
+        node = level[token] = _Node()
+    return node
+
+
 class _Index:
-    """Phrases by their first syllable, then by length and whole syllable sequence, so that a
-    scan does one dictionary lookup per phrase length at each position (not one comparison
-    per phrase: common syllables such as "bộ" or "y" start dozens of phrases)."""
+    """Phrases in a trie of their syllables, so that a scan follows, at each position, only
+    the syllables that continue some phrase (one dictionary lookup per syllable read, not one
+    comparison per phrase: common syllables such as "bộ" or "y" start dozens of phrases)."""
 
     def __init__(self, phrases: Iterable[_Phrase]) -> None:
-        grouped: dict[str, dict[int, dict[tuple[str, ...], list[_Phrase]]]] = {}
+        self.root: dict[str, _Node] = {}
         for phrase in phrases:
-            if phrase.tokens:
-                by_length = grouped.setdefault(phrase.tokens[0], {})
-                by_length.setdefault(len(phrase.tokens), {}).setdefault(phrase.tokens, []).append(
-                    phrase
-                )
-        # Longest first at each position, as the classifier's claiming rule expects.
-        self.by_first: dict[str, list[tuple[int, dict[tuple[str, ...], list[_Phrase]]]]] = {
-            first: sorted(by_length.items(), reverse=True) for first, by_length in grouped.items()
-        }
+            if not phrase.tokens:
+                continue
+            node = _child(self.root, phrase.tokens[0])
+            for token in phrase.tokens[1:]:
+                node = _child(node.next, token)
+            node.phrases.append(phrase)
 
     def scan(self, text: str, lowered: list[str]) -> list[tuple[int, _Phrase]]:
-        found = []
+        """Every phrase found, by start position, the longest first at each position (as the
+        classifier's claiming rule expects), in catalog order for the same syllables."""
+        found: list[tuple[int, _Phrase]] = []
         n = len(lowered)
         original: list[str] | None = None  # syllables as written, only needed for acronyms
-        by_first = self.by_first
-        for i, token in enumerate(lowered):
-            lengths = by_first.get(token)
-            if lengths is None:
-                continue
-            for length, sequences in lengths:
-                end = i + length
-                if end > n:
-                    continue
-                phrases = sequences.get(tuple(lowered[i:end]))
-                if phrases is None:
-                    continue
+        root = self.root
+        # Only the positions where some phrase starts (filtered in C: most syllables start none).
+        for i in compress(range(n), map(root.__contains__, lowered)):
+            node = root[lowered[i]]
+            ends: list[tuple[int, list[_Phrase]]] = []
+            end = i + 1
+            while True:
+                if node.phrases:
+                    ends.append((end, node.phrases))
+                if end >= n or not node.next:
+                    break
+                following = node.next.get(lowered[end])
+                if following is None:
+                    break
+                node = following
+                end += 1
+            for end, phrases in reversed(ends):
                 for phrase in phrases:
                     if phrase.exact_case:
                         if original is None:
@@ -155,6 +187,8 @@ class Classifier:
         self.catalog = catalog
         self.model = model
         self._leaders: dict[str, Leader] = {x.name: x for x in catalog.leaders}
+        self._leader_order = {x.name: i for i, x in enumerate(catalog.leaders)}
+        self._learned = frozenset(model.topics) if model is not None else frozenset()
         self._indexes = {folded: self._build(folded) for folded in (False, True)}
 
     def _build(self, folded: bool) -> _Index:
@@ -218,16 +252,23 @@ class Classifier:
         former: set[str] = set()  # leaders the text calls former
         # In an undated item, a leader whose term has ended is taken as named in office unless
         # the headline or lead speaks of a former office anywhere ("2 cựu Thứ trưởng …").
-        former_cue = published is None and bool(_FORMER_CUE.search(f"{title}\n{lead}"))
+        # (Looked for only when such a leader is named.)
+        cue_text = f"{title}\n{lead}" if published is None else None
         leadership_hits: list[Evidence] = []
         not_actor_title = False
         visited: dict[str, str] = {}  # "visit" and "place" -> the phrase seen in title or lead
 
+        # The learned part's words of each field (`digests.topics.model._words`), from the
+        # syllables read here when they are the same.
+        words: dict[str, list[str]] = {"title": [], "lead": [], "body": []}
         for field_name, text in (("title", title), ("lead", lead), ("body", rest)):
             if not text:
                 continue
+            raw = text
             text, lowered = _tokens(text, folded)
-            hits = self._current(index.scan(text, lowered), lowered, published, former_cue, former)
+            if self.model is not None:
+                words[field_name] = model_words(raw, _MODEL_CHARS[field_name], text, lowered)
+            hits = self._current(index.scan(text, lowered), lowered, published, cue_text, former)
             excluded: dict[str, set[int]] = {}  # topic -> syllable positions its excludes cover
             for start, phrase in hits:
                 if phrase.kind == "exclude":
@@ -307,9 +348,15 @@ class Classifier:
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
         partial = [t for t, score in scores.items() if PARTIAL <= score < THRESHOLD]
         if self.model is not None:
-            found = known_features(self.model.vocabulary, title, lead, rest, topics, partial)
+            found = self.model.known_features(
+                words["title"],
+                words["lead"],
+                words["body"],
+                topics,
+                partial,
+            )
             topics = self._with_model(topics, section_topic, evidence, found)
-        order = {x.name: i for i, x in enumerate(self.catalog.leaders)}
+        order = self._leader_order
         leaders = [x for x in leaders if x not in former]
         leaders.sort(key=lambda name: order.get(name, 0))
         return Classification(
@@ -324,14 +371,14 @@ class Classifier:
         topics: list[str],
         section_topic: str | None,
         evidence: dict[str, list[Evidence]],
-        found: frozenset[str],
+        found: set[str],
     ) -> list[str]:
         """The rules' topics, decided again with the model (leadership and the section's topic
         are the rules' alone); the model's topics explained by their strongest features."""
         assert self.model is not None
         # Leadership, the section's topic, and a topic the model was not trained for (one
         # added to the catalog since) are the rules' alone.
-        learned = set(self.model.topics)
+        learned = self._learned
         decided = {t for t in topics if t in (LEADERSHIP, section_topic) or t not in learned}
         for prediction in self.model.predict(found, set(topics), explain=True):
             if prediction.topic in decided or prediction.topic == LEADERSHIP:
@@ -349,11 +396,12 @@ class Classifier:
         hits: list[tuple[int, _Phrase]],
         lowered: list[str],
         published: date | None,
-        former_cue: bool,
+        cue_text: str | None,
         former: set[str],
     ) -> list[tuple[int, _Phrase]]:
         """The hits without the leaders who were not in office at the article's date or are
-        called former in the text (those are added to `former`)."""
+        called former in the text (those are added to `former`). `cue_text`: the headline and
+        lead of an undated item, where a former office spoken of rules out past leaders."""
         if not any(p.kind == "leader" for _s, p in hits):
             return hits
         title_starts = {s + len(p.tokens): s for s, p in hits if p.kind == "rule-title"}
@@ -362,7 +410,12 @@ class Classifier:
             if p.kind == "leader":
                 leader = self._leaders.get(p.owner)
                 if leader is not None and (
-                    not leader.in_office(published) or (former_cue and not leader.current)
+                    not leader.in_office(published)
+                    or (
+                        not leader.current
+                        and cue_text is not None
+                        and _FORMER_CUE.search(cue_text) is not None
+                    )
                 ):
                     continue
                 if _former(lowered[max(0, s - 2) : s]) or _former_title(s, lowered, title_starts):
@@ -378,6 +431,8 @@ class Classifier:
         leader's title or name, then an action; in a title, a leader quoted before a colon; in
         the lead, a leader and an action in either order. Also the first foreign leader's title
         seen there ("Bộ trưởng Y tế Lào"), which is not ours."""
+        if not any(p.kind in _PERSON_KINDS for _s, p in hits):
+            return False, None  # no leader and no title: nobody, ours or foreign
         limit = _rule_window(field_name, lowered)
         actions = [s for s, _p in _rule_words(hits, ("rule-action",), limit)]
         action_at = set(actions)
@@ -442,6 +497,7 @@ class Classifier:
         return False, foreign
 
 
+_PERSON_KINDS = frozenset({"leader", "rule-title"})
 # Generic titles of a minister: followed by a name that is not a catalog leader's, the
 # minister is another one ("Bộ trưởng Tô Lâm").
 _MINISTER_TITLES = frozenset({"bo truong", "thu truong", "minister", "deputy minister"})
@@ -475,10 +531,13 @@ def _actor(
     headline or that sentence says the act is someone else's: an appointment, a trial
     (the catalog's `not_actor` words)."""
     head = text.split(". ", 1)[0] if field_name == "lead" else text
-    limit = min(len(syllables(head)), ACTOR_WINDOW if field_name == "lead" else len(lowered))
+    begins = [m.start() for m in _SYLLABLE.finditer(head)]  # where its syllables start
+    limit = min(len(begins), ACTOR_WINDOW if field_name == "lead" else len(lowered))
     if any(p.kind == "rule-not-actor" and s < limit for s, p in hits):
         return False
-    starts = {len(syllables(head[: m.end()])) for m in _CLAUSE.finditer(head)}
+    # Each clause starts after a separator, never inside a syllable: the syllables before it
+    # are those that start before it.
+    starts = {bisect_left(begins, m.end()) for m in _CLAUSE.finditer(head)}
     ends = dict(ours)
     for start, end in ours:
         while end in ends and ends[end] > end:  # "Thứ trưởng Bộ Y tế" then the name
@@ -530,7 +589,7 @@ _FORMER_ENGLISH = frozenset({"former", "ex", "late"})
 def _former(before: list[str]) -> bool:
     """Whether the syllables just before a title or name say it is a former office."""
     return bool(before) and (
-        before[-1] in _FORMER_BEFORE or any(w in _FORMER_ENGLISH for w in before[-2:])
+        before[-1] in _FORMER_BEFORE or not _FORMER_ENGLISH.isdisjoint(before[-2:])
     )
 
 

@@ -15,6 +15,8 @@ import heapq
 import json
 import math
 import re
+import struct
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,8 +36,7 @@ LEAD_CHARS = 1_000
 BODY_CHARS = 600
 _SYLLABLE = re.compile(r"[^\W\d_]+", re.UNICODE)
 SCALE = 10_000  # weights have 4 decimals
-FIELD_BITS = 64
-FIELD_MASK = (1 << FIELD_BITS) - 1
+FIELD_BITS = 64  # each topic's field of a packed integer: read back as an unsigned 64-bit one
 OFFSET = 1 << 40  # keeps every packed field positive (|weight| * SCALE < 2**40)
 
 
@@ -44,6 +45,59 @@ def _words(text: str, limit: int) -> list[str]:
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return _SYLLABLE.findall(fold(text))
+
+
+def _safe_characters() -> str:
+    """The characters (of the Latin scripts and the common punctuation) for which the words of
+    a text are the words of its syllables as the classifier compares them (`model_words`):
+    case-folding and diacritic-folding each keep them one character, folding after either
+    changes nothing more, and one that is not part of a syllable folds to no letter."""
+    safe = []
+    for code in (*range(0x0000, 0x0250), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070)):
+        char = chr(code)
+        folded, lowered = fold(char), char.casefold()
+        if (
+            len(folded) == 1
+            and len(lowered) == 1
+            and fold(lowered) == folded
+            and fold(folded) == folded
+            and (_SYLLABLE_CHAR.match(lowered) or not _LETTER.match(folded))
+        ):
+            safe.append(char)
+    return "".join(safe)
+
+
+_SYLLABLE_CHAR = re.compile(r"[^\W_]")  # as the classifier's syllables (letters and digits)
+_LETTER = re.compile(r"[^\W\d_]")
+_UNSAFE = re.compile("[^" + "".join(map(re.escape, _safe_characters())) + "]")
+# The words of a compared syllable (none for a number, two for "covid19x"), computed once per
+# distinct syllable; bounded, so that hostile text cannot grow it without end.
+_SYLLABLE_WORDS: dict[str, tuple[str, ...]] = {}
+_SYLLABLE_WORDS_MAX = 50_000
+
+
+def model_words(raw: str, limit: int, text: str, compared: list[str]) -> list[str]:
+    """`_words(raw, limit)`, taken from the classifier's syllables of the same text when that
+    gives the same words: `text` is `raw` in NFC and `compared` its syllables case-folded (tone
+    marks placed one way) or diacritic-folded. It does when `raw` is within the limit and every
+    character of `text` is one of `_safe_characters()`: the folded text is then, character for
+    character, the folded syllables and what lies between them, which holds no letter."""
+    if len(raw) > limit or _UNSAFE.search(text) is not None:
+        return _words(raw, limit)
+    known = _SYLLABLE_WORDS
+    try:
+        return list(chain.from_iterable(map(known.__getitem__, compared)))
+    except KeyError:
+        pass
+    words: list[str] = []
+    for syllable in compared:
+        found = known.get(syllable)
+        if found is None:
+            found = tuple(_SYLLABLE.findall(fold(syllable)))
+            if len(known) < _SYLLABLE_WORDS_MAX:
+                known[syllable] = found
+        words += found
+    return words
 
 
 def _candidates(
@@ -119,28 +173,72 @@ class TopicModel:
         # field of FIELD_BITS per topic (offset to stay positive), so that an article's scores
         # are one sum of the packed integers of its features, done in C, then unpacked.
         count = len(topics)
-        self.rows: dict[str, tuple[float, ...]] = {}
+        weights: dict[str, list[float]] = {}
         for index, topic in enumerate(topics):
             for feature, weight in topic["weights"].items():
-                row = self.rows.setdefault(str(feature), (0.0,) * count)
-                self.rows[str(feature)] = (*row[:index], float(weight), *row[index + 1 :])
+                row = weights.get(str(feature))
+                if row is None:
+                    row = weights[str(feature)] = [0.0] * count
+                row[index] = float(weight)
+        self.rows: dict[str, tuple[float, ...]] = {f: tuple(row) for f, row in weights.items()}
+        # Packed little-end first: topic i's field is bits FIELD_BITS * i and up.
+        packing = struct.Struct(f"<{count}Q")
         self._packed = {
-            feature: sum((round(w * SCALE) + OFFSET) << (FIELD_BITS * i) for i, w in enumerate(row))
+            feature: int.from_bytes(
+                packing.pack(*[round(w * SCALE) + OFFSET for w in row]), "little"
+            )
             for feature, row in self.rows.items()
         }
         self.vocabulary = frozenset(self.rows)
+        # The features made of words, by their words: an article's are looked up from its
+        # words and pairs of words without building the text of every candidate ("t:" and
+        # "_" never occur in a word).
+        self._title_words = {f[2:]: f for f in self.vocabulary if f.startswith("t:")}
+        self._pairs = {
+            (parts[0], parts[1]): f
+            for f in self.vocabulary
+            if ":" not in f and len(parts := f.split("_")) == 2
+        }
+        self._title_pairs = {
+            (parts[0], parts[1]): f
+            for f in self.vocabulary
+            if f.startswith("t:") and len(parts := f[2:].split("_")) == 2
+        }
         # A probability threshold p as a score threshold: log(p / (1 - p)); none above 1.
         self._bars = tuple(_logit(t) for t in self.thresholds)
         self._rule_bars = tuple(_logit(t) for t in self.rule_thresholds)
+
+    def known_features(
+        self,
+        head: list[str],
+        lead: list[str],
+        body: list[str],
+        rule_topics: Iterable[str] = (),
+        partial_topics: Iterable[str] = (),
+    ) -> set[str]:
+        """`known_features(self.vocabulary, …)` from the words (`_words`) of the title, lead
+        and body start."""
+        text = head + lead + body
+        pairs = list(pairwise(text))
+        found = set(filter(None, map(self._pairs.get, pairs)))
+        found.update(filter(None, map(self._title_pairs.get, pairs[: max(0, len(head) - 1)])))
+        found.update(filter(None, map(self._title_words.get, head)))
+        found.update(self.vocabulary.intersection(text))
+        found.update(self.vocabulary.intersection(map("r:".__add__, rule_topics)))
+        found.update(self.vocabulary.intersection(map("p:".__add__, partial_topics)))
+        return found
 
     def _scores(self, found: set[str] | frozenset[str]) -> tuple[list[float], list[str]]:
         """Per topic, the score; and the features of the article that carry weights."""
         present = list(self.vocabulary & found)
         total = sum(map(self._packed.__getitem__, present))
         offset = OFFSET * len(present)
+        # The fields, as unsigned 64-bit integers read from the sum's bytes (no field carries
+        # into the next: a feature adds less than 2**41 to each, and there are far fewer than
+        # 2**23 features).
+        fields = memoryview(total.to_bytes(8 * len(self.bias), sys.byteorder)).cast("Q")
         scores = [
-            bias + (((total >> (FIELD_BITS * i)) & FIELD_MASK) - offset) / SCALE
-            for i, bias in enumerate(self.bias)
+            bias + (field - offset) / SCALE for bias, field in zip(self.bias, fields, strict=True)
         ]
         return scores, present
 
