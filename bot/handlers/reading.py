@@ -186,7 +186,7 @@ async def _send_pages(
             except ValueError:
                 data = None
             if data is not None:
-                label = texts.get(language, "more_results", count=total - offset)
+                label = texts.plural(language, "more_results", total - offset)
                 markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
         await reply(update, context, "\n".join([heading, *fitting]), markup)
         if markup is not None:
