@@ -208,9 +208,10 @@ def compose(
         for query in keyword_matches.get(article.id, ()):
             if (key := keyword_section(query)) in buckets:
                 buckets[key].append(article)
-        for kind in dict.fromkeys(d.kind for d in article.documents):
-            if kind in reader.documents:
-                buckets[document_section(kind)].append(article)
+        if reader.documents and article.documents:
+            for kind in dict.fromkeys(d.kind for d in article.documents):
+                if kind in reader.documents:
+                    buckets[document_section(kind)].append(article)
     shown_in: dict[int, str] = {}
     sections = []
     for key in keys:
