@@ -80,7 +80,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:  # aiohttp's timeouts derive from it too
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            # Some of aiohttp's errors print the address, and the address holds the token.
+            said = str(err).replace(url, "<Bot API address>")
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {said}") from None
 
 
 def _given(value: object, default: float | None) -> float | None:
