@@ -12,7 +12,7 @@ from bot import notices
 from bot.context import AnyApplication, BotContext, BotServices, call, send_gate, services_of
 from bot.keyboards import MorePage
 from bot.names import document_kind_name, leader_name, leader_names, topic_name
-from bot.render import html_to_plain, render_alert, render_digest, render_weekly
+from bot.render import BlockCache, html_to_plain, render_alert, render_digest, render_weekly
 from bot.sender import TelegramSender, delivery_bot
 from bot.texts import Html
 from bot.ticks import Ticks
@@ -51,6 +51,7 @@ class DigestRenderer:
     def __init__(self, services: BotServices) -> None:
         self.catalog, self.texts = services.catalog, services.texts
         self.documents = services.newsroom.documents
+        self.blocks = BlockCache()
 
     def kind_name(self, slug: str, language: str) -> str:
         return document_kind_name(self.documents, slug, language)
@@ -101,6 +102,7 @@ class DigestRenderer:
             note=note,
             kind_name=self.kind_name,
             share_button=self.share_button,
+            blocks_seen=self.blocks,
         )
 
     def plain(self, digest: Digest) -> str:

@@ -191,6 +191,23 @@ def article_line(article: ArticleView, zone: str, undated: str, chars: int = 120
     return storable(f"{meta}\n{lead}".strip())
 
 
+class BlockCache:
+    """Rendered article blocks by everything a block depends on; emptied when full (a
+    dispatcher pass renders the same few hundred articles for thousands of readers)."""
+
+    def __init__(self, size: int = 8_000) -> None:
+        self.size = size
+        self._kept: dict[tuple[object, ...], str] = {}
+
+    def get(self, key: tuple[object, ...]) -> str | None:
+        return self._kept.get(key)
+
+    def put(self, key: tuple[object, ...], block: str) -> None:
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[key] = block
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """A heading (HTML, or None) over blocks that are never split, and an optional footer."""
@@ -239,33 +256,48 @@ def pack(
     that goes on with a section starts with its heading marked as continued (`continued`),
     and a heading is never left alone at the end of a message."""
     messages: list[str] = []
-    current: list[str] = [header] if header else []
+    current: list[str] = []
+    lengths: list[int] = []  # the visible length of each line of `current`
 
-    def fits(extra: list[str]) -> bool:
-        return visible_len("\n".join(current + extra)) <= limit
+    def add(lines: list[str], sizes: list[int]) -> None:
+        current.extend(lines)
+        lengths.extend(sizes)
+
+    def fits(sizes: list[int]) -> bool:
+        # Lines are joined by newlines, and no tag or entity spans two lines: the lengths add.
+        return sum(lengths) + sum(sizes) + len(lengths) + len(sizes) - 1 <= limit
 
     def flush() -> None:
         text = "\n".join(current).strip("\n")
         if text.strip():
             messages.append(text)
         current.clear()
+        lengths.clear()
 
+    if header:
+        add([header], [visible_len(header)])
     for section in sections:
         if current and section.heading is not None:
-            current.append("")  # a blank line before each section
+            add([""], [0])  # a blank line before each section
         # Room for the section's heading above the longest block.
         blocks = [_shortened(b, limit - 200) for b in section.blocks]
         if section.footer:
             blocks.append(section.footer)
+        heading_size = visible_len(section.heading) if section.heading is not None else 0
         for index, block in enumerate(blocks):
-            unit = [section.heading, block] if index == 0 and section.heading else [block]
-            if fits(unit):
-                current += unit
+            block_size = visible_len(block)
+            if index == 0 and section.heading:
+                unit, sizes = [section.heading, block], [heading_size, block_size]
+            else:
+                unit, sizes = [block], [block_size]
+            if fits(sizes):
+                add(unit, sizes)
                 continue
             flush()
             if section.heading is not None:
-                current.append(section.heading if index == 0 else continued(section.heading))
-            current.append(block)
+                again = section.heading if index == 0 else continued(section.heading)
+                add([again], [visible_len(again)])
+            add([block], [block_size])
     flush()
     return messages
 
@@ -281,10 +313,12 @@ def render_digest(
     limit: int = TELEGRAM_LIMIT,
     kind_name: Callable[[str, str], str] | None = None,
     share_button: Callable[[ArticleView, str], Button | None] = lambda _a, _l: None,
+    blocks_seen: BlockCache | None = None,
 ) -> list[MessagePart]:
     """A digest as Telegram HTML messages, split between items; under each message a share
     button for each item shown in full there, and under the last one the "more" buttons of
-    its sections. `note` (HTML), if any, goes under the header."""
+    its sections. `note` (HTML), if any, goes under the header. `blocks_seen` keeps article
+    blocks for the next digests of a dispatcher pass, which show the same articles."""
     reader = digest.reader
     language, zone = reader.language, reader.timezone
     weekdays = texts.get(language, "weekdays").split(",")
@@ -311,20 +345,25 @@ def render_digest(
                 url = safe_link(item.article.url)
                 if url:
                     shared.append((f'href="{escape_attr(url)}"', share))
-            others = [x for x in item.leaders if x != own_leader]
-            blocks.append(
-                article_block(
+            others = tuple(x for x in item.leaders if x != own_leader)
+            full_in = item.full_in
+            key = (item.article, zone, language, reader.format, others, full_in, item.also)
+            block = blocks_seen.get(key) if blocks_seen is not None else None
+            if block is None:
+                block = article_block(
                     item.article,
                     zone,
                     undated,
                     compact=reader.format == "compact",
                     people=leader_label(others, language) if others else None,
-                    reference=section_title(item.full_in, language) if item.full_in else None,
+                    reference=section_title(full_in, language) if full_in else None,
                     also=item.also,
                     also_label=texts.get(language, "also_sources"),
                     kind_name=names,
                 )
-            )
+                if blocks_seen is not None:
+                    blocks_seen.put(key, block)
+            blocks.append(block)
         footer = None
         if section.more:
             footer = texts.get(language, "digest_more", count=section.more)

@@ -10,8 +10,9 @@ unique key (subscriber, digest day) makes a second digest for the same day impos
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from digests.services import Newsroom
 from digests.store.alerts import AlertRepository
 from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
-from digests.store.deliveries import DeliveryRepository, NewDelivery
+from digests.store.deliveries import DeliveryRepository, EncodedParts, NewDelivery
 from digests.store.models import DeliveryKind, Frequency, Subscriber, SubscriptionKind
 from digests.store.subscribers import SubscriberRepository
 from digests.stories import story_groups
@@ -34,8 +35,10 @@ from digests.stories import story_groups
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=7)
-# Rendered digests kept for readers alike in one dispatcher pass (oldest dropped first).
-RENDERED_KEPT = 2048
+# Rendered digests kept for readers alike in one dispatcher pass, by the characters of their
+# parts (least recently used dropped first): 100,000 readers of the benchmark make about 2,500
+# distinct digests of about 5,000 characters, which a count of 2,048 made render again and again.
+RENDERED_CHARS_KEPT = 24_000_000
 # Rendering is the bot's job: a digest in, the message parts (HTML, split) out.
 Renderer = Callable[[Digest], list[MessagePart]]
 
@@ -46,6 +49,51 @@ class DispatchReport:
     queued: int = 0
     empty: int = 0
     already_sent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    """A digest's messages and the articles it carries (no messages: nothing new). The digest
+    itself is not kept: thousands of these live through a pass."""
+
+    parts: EncodedParts
+    article_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, digest: Digest | None, render: Renderer) -> RenderedDigest:
+        if digest is None:
+            return cls(EncodedParts("[]", 0))
+        return cls(EncodedParts.of(render(digest)), tuple(digest.article_ids))
+
+
+class RenderedDigests:
+    """Digests rendered in one dispatcher pass, by everything a digest depends on but the chat;
+    bounded by the characters they hold, least recently used dropped first."""
+
+    def __init__(self, max_chars: int = RENDERED_CHARS_KEPT) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self._kept: OrderedDict[tuple[object, ...], RenderedDigest] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> RenderedDigest | None:
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[object, ...], rendered: RenderedDigest) -> None:
+        self._kept[key] = rendered
+        self.chars += _chars(rendered.parts)
+        while self.chars > self.max_chars and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self.chars -= _chars(dropped.parts)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+def _chars(parts: EncodedParts) -> int:
+    return len(parts.json) + 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +192,7 @@ def compose_for(
 def digest_delivery(
     subscriber_id: int,
     chat_id: int,
-    digest: Digest,
-    parts: list[MessagePart],
+    rendered: RenderedDigest,
     day: date | None = None,
 ) -> NewDelivery:
     """A digest as the ledger takes it; `day` for the scheduled one (one a day at most), None
@@ -155,8 +202,8 @@ def digest_delivery(
         chat_id=chat_id,
         subscriber_id=subscriber_id,
         digest_date=day,
-        parts=parts,
-        article_ids=digest.article_ids,
+        parts=rendered.parts,
+        article_ids=rendered.article_ids,
     )
 
 
@@ -171,9 +218,9 @@ def queue_due_digests(
         report = DispatchReport()
         # Readers with the same topics, leaders, language, zone and window get the same
         # digest: it is composed and rendered once for the whole run.
-        rendered: dict[tuple[object, ...], tuple[Digest | None, list[MessagePart]]] = {}
+        one_pass = DispatchPass(room.clock.now(), layout or Layout.of(room))
         while True:
-            batch = _queue_batch(room, render, layout or Layout.of(room), limit, rendered)
+            batch = _queue_batch(room, render, one_pass, limit)
             report.due += batch.due
             report.queued += batch.queued
             report.empty += batch.empty
@@ -242,24 +289,42 @@ def _by_article(found: frozenset[tuple[int, str]]) -> dict[int, list[str]]:
     return by_article
 
 
+@dataclass(slots=True)
+class DispatchPass:
+    """One dispatcher pass, batch after batch, as of one moment: what is news since a
+    window's start (found once, not once per batch) and the digests rendered so far."""
+
+    now: datetime
+    layout: Layout
+    rendered: RenderedDigests = field(default_factory=RenderedDigests)
+    news: dict[datetime, tuple[list[ArticleView], dict[int, tuple[ArticleView, ...]]]] = field(
+        default_factory=dict
+    )
+
+    def news_since(
+        self, session: Session, since: datetime
+    ) -> tuple[list[ArticleView], dict[int, tuple[ArticleView, ...]]]:
+        """What is news first seen after `since`, with its stories."""
+        found = self.news.get(since)
+        if found is None:
+            articles = news_at(new_articles(session, since, self.now), self.now, self.layout)
+            found = self.news[since] = (articles, story_groups(articles))
+        return found
+
+
 def _queue_batch(
-    room: Newsroom,
-    render: Renderer,
-    layout: Layout,
-    limit: int,
-    rendered: dict[tuple[object, ...], tuple[Digest | None, list[MessagePart]]],
+    room: Newsroom, render: Renderer, one_pass: DispatchPass, limit: int
 ) -> DispatchReport:
     report = DispatchReport()
-    now = room.clock.now()
+    now, layout, rendered = one_pass.now, one_pass.layout, one_pass.rendered
     with session_scope(room.sessions) as session:
         due = _due(session, now, limit)
         report.due = len(due)
         if not due:
             return report
         since = min(window_start(s, now) for s in due)
-        # What is news, found once for the whole batch rather than once per reader.
-        articles = news_at(new_articles(session, since, now), now, layout)
-        stories = story_groups(articles)
+        # What is news, found once for the whole pass rather than once per reader.
+        articles, stories = one_pass.news_since(session, since)
         days = {s.id: local_day(s.next_digest_at or now, s.timezone) for s in due}
         ledger = DeliveryRepository(session)
         already = ledger.digests_on(days)
@@ -303,19 +368,16 @@ def _queue_batch(
                 skip,
                 found,
             )
-            if key not in rendered:
-                if len(rendered) >= RENDERED_KEPT:  # bounded: windows may all differ
-                    del rendered[next(iter(rendered))]
+            kept = rendered.get(key)
+            if kept is None:
                 mine = [a for a in articles if a.id not in skip] if skip else articles
                 digest = compose_for(reader, window, mine, now, layout, stories, _by_article(found))
-                parts = render(digest) if digest else []
-                rendered[key] = (digest, parts)
-            digest, parts = rendered[key]
-            if digest is None:
+                kept = RenderedDigest.of(digest, render)
+                rendered.put(key, kept)
+            if not kept.parts:
                 report.empty += 1
                 continue
-            delivery = digest_delivery(subscriber.id, subscriber.chat_id, digest, parts, day)
-            deliveries.append(delivery)
+            deliveries.append(digest_delivery(subscriber.id, subscriber.chat_id, kept, day))
             report.queued += 1
         ledger.queue(deliveries, now)
         ledger.move_schedules(schedule)
@@ -368,7 +430,8 @@ def queue_digests_now(
             if digest is None:
                 result.empty += 1
                 continue
-            deliveries.append(digest_delivery(subscriber.id, chat_id, digest, render(digest)))
+            rendered = RenderedDigest.of(digest, render)
+            deliveries.append(digest_delivery(subscriber.id, chat_id, rendered))
         result.queued = DeliveryRepository(session).queue(deliveries, now, return_ids=True)
     return result
 

@@ -14,13 +14,20 @@ from digests import subscriptions
 from digests.clock import FakeClock
 from digests.compose import Digest
 from digests.delivery import Blocked, DeliveryEngine, DeliveryPolicy, RetryAfter, Transient
-from digests.dispatch import queue_due_digests
+from digests.dispatch import RenderedDigest, RenderedDigests, queue_due_digests
 from digests.messages import MessagePart
 from digests.records import ParsedItem
 from digests.services import Newsroom
 from digests.store.articles import ArticleLabels, ArticleRepository
 from digests.store.db import session_scope
-from digests.store.models import Delivery, DeliveryState, Subscriber, SubscriptionKind
+from digests.store.deliveries import DeliveryRepository, EncodedParts, NewDelivery
+from digests.store.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Subscriber,
+    SubscriptionKind,
+)
 from tests.senders import ScriptedSender
 
 ORDER = ["leadership", "food-safety", "disease-control"]
@@ -231,3 +238,37 @@ def test_digest_now_holds_only_what_is_news(room: Newsroom, clock: FakeClock) ->
     assert digest is not None
     titles = [i.article.title for s in digest.sections for i in s.items]
     assert titles == ["Bộ trưởng tiếp đoàn WHO"]
+
+
+def test_rendered_digests_drop_the_least_recently_used_beyond_their_budget() -> None:
+    def digest(text: str) -> RenderedDigest:
+        return RenderedDigest(EncodedParts.of([MessagePart(text)]), (1,))
+
+    kept = RenderedDigests(max_chars=1000)
+    kept.put(("a",), digest("x" * 300))
+    kept.put(("b",), digest("y" * 300))
+    assert kept.get(("a",)) is not None  # "a" is now the most recently used
+    kept.put(("c",), digest("z" * 300))
+    assert kept.get(("b",)) is None
+    assert kept.get(("a",)) is not None and kept.get(("c",)) is not None
+    assert kept.chars <= 1000
+
+
+def test_a_digest_encoded_once_reads_back_as_rendered(room: Newsroom, clock: FakeClock) -> None:
+    parts = [MessagePart("Bộ trưởng <b>Đào Hồng Lan</b> — “ngộ độc”"), MessagePart("2/2")]
+    encoded = EncodedParts.of(parts)
+    assert "Đào" in encoded.json  # stored as UTF-8, not as \\u escapes
+    with session_scope(room.sessions) as session:
+        DeliveryRepository(session).queue(
+            [
+                NewDelivery(DeliveryKind.DIGEST, chat_id=chat, parts=encoded, article_ids=(3, 1))
+                for chat in (501, 502)
+            ],
+            clock.now(),
+        )
+    with session_scope(room.sessions) as session:
+        rows = session.scalars(select(Delivery).order_by(Delivery.chat_id)).all()
+        assert [r.chat_id for r in rows] == [501, 502]
+        for row in rows:
+            assert [MessagePart.from_json(p) for p in row.parts] == parts
+            assert row.article_ids == [3, 1]
