@@ -142,9 +142,12 @@ def test_a_topic_added_to_the_catalog_since_training_is_the_rules_alone() -> Non
         "topics": [{**t, "threshold": 0.5, "rule_threshold": 0.5} for t in model_topics],
     }
     classifier = Classifier(CATALOG, TopicModel(data))
-    result = classifier.classify("Ngộ độc thực phẩm: Chuyển đổi số trong giám sát")
+    title = "Ngộ độc thực phẩm: Chuyển đổi số trong giám sát"
+    result = classifier.classify(title, "Tin từ Hà Nội sáng nay.")
     # food-safety: the model (which says no) decides; digital-transformation: the rules do.
     assert result.topics == ["digital-transformation"]
+    # A headline alone: the model (trained on items with a lead) adds, never rules out.
+    assert classifier.classify(title).topics == ["digital-transformation", "food-safety"]
 
 
 def test_packed_scores_are_the_exact_sums_of_the_weights() -> None:

@@ -42,7 +42,7 @@ _SYLLABLE = re.compile(r"[^\W_]+", re.UNICODE)
 _HAS_DIACRITIC = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
 # Bumped whenever the scoring rules below change, so that stored labels made by older rules
 # count as stale (with the catalog's fingerprint) and `mohbot reclassify` redoes them.
-RULES_VERSION = 11
+RULES_VERSION = 12
 THRESHOLD = 4.0
 PARTIAL = 1.5  # a rule score from here up to THRESHOLD is partial evidence, a model feature
 WEIGHTS = {"title": (4.0, 2.0), "lead": (2.0, 0.75), "body": (0.5, 0.2)}
@@ -71,6 +71,10 @@ class Classification:
     explain: dict[str, list[Evidence]] = field(default_factory=dict)
     # Topics the rules saw some evidence for without reaching the threshold (for the model).
     partial: list[str] = field(default_factory=list)
+    # Where the rules' evidence lies ("food-safety:title", "leadership:body"), for every
+    # topic found or partial (for the model: a topic found in the title is surer than one
+    # found in the body only).
+    cues: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +351,7 @@ class Classifier:
 
         topics = [t.slug for t in self.catalog.topics if scores.get(t.slug, 0.0) >= THRESHOLD]
         partial = [t for t, score in scores.items() if PARTIAL <= score < THRESHOLD]
+        cues = _cues(evidence, topics, partial)
         if self.model is not None:
             found = self.model.known_features(
                 words["title"],
@@ -354,8 +359,10 @@ class Classifier:
                 words["body"],
                 topics,
                 partial,
+                cues,
             )
-            topics = self._with_model(topics, section_topic, evidence, found)
+            headline_only = not lead.strip() and not rest.strip()
+            topics = self._with_model(topics, section_topic, evidence, found, headline_only)
         order = self._leader_order
         leaders = [x for x in leaders if x not in former]
         leaders.sort(key=lambda name: order.get(name, 0))
@@ -364,6 +371,7 @@ class Classifier:
             leaders=leaders,
             explain={t: evidence.get(t, []) for t in topics},
             partial=sorted(partial),
+            cues=cues,
         )
 
     def _with_model(
@@ -372,14 +380,21 @@ class Classifier:
         section_topic: str | None,
         evidence: dict[str, list[Evidence]],
         found: set[str],
+        headline_only: bool = False,
     ) -> list[str]:
         """The rules' topics, decided again with the model (leadership and the section's topic
-        are the rules' alone); the model's topics explained by their strongest features."""
+        are the rules' alone); the model's topics explained by their strongest features. A
+        headline alone is too little for the model (it learnt from items with a lead) to rule
+        out what the rules found: then it only adds topics."""
         assert self.model is not None
         # Leadership, the section's topic, and a topic the model was not trained for (one
         # added to the catalog since) are the rules' alone.
         learned = self._learned
-        decided = {t for t in topics if t in (LEADERSHIP, section_topic) or t not in learned}
+        decided = {
+            t
+            for t in topics
+            if headline_only or t in (LEADERSHIP, section_topic) or t not in learned
+        }
         for prediction in self.model.predict(found, set(topics), explain=True):
             if prediction.topic in decided or prediction.topic == LEADERSHIP:
                 continue
@@ -550,6 +565,13 @@ def _actor(
         if at in starts:
             return True
     return False
+
+
+def _cues(evidence: dict[str, list[Evidence]], topics: list[str], partial: list[str]) -> list[str]:
+    """For each topic found or partial, "topic:field" for every field holding its evidence."""
+    return sorted(
+        {f"{topic}:{e.field}" for topic in (*topics, *partial) for e in evidence.get(topic, ())}
+    )
 
 
 def lead_and_rest(summary: str, body: str) -> tuple[str, str]:

@@ -106,6 +106,7 @@ def _candidates(
     body: str,
     rule_topics: Iterable[str],
     partial_topics: Iterable[str],
+    cues: Iterable[str] = (),
 ) -> Iterator[str]:
     """Every feature of an article, some more than once."""
     head = _words(title, TITLE_CHARS)
@@ -118,6 +119,7 @@ def _candidates(
         map("t:".__add__, pairs[: max(0, len(head) - 1)]),
         map("r:".__add__, rule_topics),
         map("p:".__add__, partial_topics),
+        map("c:".__add__, cues),
     )
 
 
@@ -127,11 +129,13 @@ def features(
     body: str,
     rule_topics: Iterable[str] = (),
     partial_topics: Iterable[str] = (),
+    cues: Iterable[str] = (),
 ) -> set[str]:
     """The features of an article: headline syllables and pairs ("t:" prefix), syllables and
-    pairs of headline, lead and body start together, the topics the rules gave ("r:") and
-    those they saw some evidence for ("p:")."""
-    return set(_candidates(title, lead, body, rule_topics, partial_topics))
+    pairs of headline, lead and body start together, the topics the rules gave ("r:"), those
+    they saw some evidence for ("p:") and where that evidence lies ("c:", `Classification.
+    cues`)."""
+    return set(_candidates(title, lead, body, rule_topics, partial_topics, cues))
 
 
 def known_features(
@@ -141,9 +145,12 @@ def known_features(
     body: str,
     rule_topics: Iterable[str] = (),
     partial_topics: Iterable[str] = (),
+    cues: Iterable[str] = (),
 ) -> frozenset[str]:
     """`features(…) & vocabulary`, without building the features the model does not know."""
-    return vocabulary.intersection(_candidates(title, lead, body, rule_topics, partial_topics))
+    return vocabulary.intersection(
+        _candidates(title, lead, body, rule_topics, partial_topics, cues)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +222,7 @@ class TopicModel:
         body: list[str],
         rule_topics: Iterable[str] = (),
         partial_topics: Iterable[str] = (),
+        cues: Iterable[str] = (),
     ) -> set[str]:
         """`known_features(self.vocabulary, …)` from the words (`_words`) of the title, lead
         and body start."""
@@ -226,6 +234,7 @@ class TopicModel:
         found.update(self.vocabulary.intersection(text))
         found.update(self.vocabulary.intersection(map("r:".__add__, rule_topics)))
         found.update(self.vocabulary.intersection(map("p:".__add__, partial_topics)))
+        found.update(self.vocabulary.intersection(map("c:".__add__, cues)))
         return found
 
     def _scores(self, found: set[str] | frozenset[str]) -> tuple[list[float], list[str]]:
