@@ -4,9 +4,11 @@ is news from outlets the development part never showed; an item whose folded tit
 appears on the other side (one story found twice) follows it to the held-out side. The held-out
 part is scored once per change of the classifier's method and never informs a rule or weight.
 
-Written once to tests/data/corpus/split.json; run again it refuses unless --force.
+Written once to tests/data/corpus/split.json; run again it refuses unless --force. With
+--extend, items added since (a new batch) are placed by the same rule and every item already
+in the split keeps its side.
 
-    .venv/bin/python bench/corpus_split.py
+    .venv/bin/python bench/corpus_split.py [--extend]
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def held_out(outlet: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--extend", action="store_true", help="place new items only")
     args = parser.parse_args()
-    if SPLIT.exists() and not args.force:
+    if SPLIT.exists() and not (args.force or args.extend):
         raise SystemExit(f"{SPLIT} exists: the split is made once")
     items = [
         json.loads(line)
@@ -52,6 +55,12 @@ def main() -> None:
     heldout = {i["id"] for i in items if held_out(i["outlet"])}
     keys = {title_key(i["title"]) for i in items if i["id"] in heldout}
     heldout |= {i["id"] for i in items if title_key(i["title"]) in keys}
+    if args.extend:
+        before = json.loads(SPLIT.read_text(encoding="utf-8"))
+        placed = set(before["development"]) | set(before["heldout"])
+        heldout = (heldout - placed) | set(before["heldout"])
+        new = len({i["id"] for i in items} - placed)
+        print(f"{new} new items placed; {len(placed)} kept where they were")
     development = sorted(i["id"] for i in items if i["id"] not in heldout)
     SPLIT.write_text(
         json.dumps({"development": development, "heldout": sorted(heldout)}, indent=1) + "\n",
