@@ -28,6 +28,7 @@ from digests.store.alerts import (
     AlertRepository,
     DueItem,
     NewItem,
+    PendingArticle,
     ReaderSettings,
     StoredAlert,
 )
@@ -35,7 +36,6 @@ from digests.store.articles import ArticleRepository
 from digests.store.db import session_scope
 from digests.store.deliveries import DeliveryRepository, NewDelivery
 from digests.store.models import (
-    Article,
     DeliveryKind,
     DeliveryPriority,
     Frequency,
@@ -106,13 +106,15 @@ class _Plan:
     # (reader, urgent) -> when its items are due: the same for every item of the batch.
     due: dict[tuple[int, bool], datetime] = field(default_factory=dict)
 
-    def _due(self, reader: ReaderSettings, urgent: bool) -> datetime:
+    def due_for(self, reader: ReaderSettings, urgent: bool) -> datetime:
         key = (reader.id, urgent)
         if key not in self.due:
             self.due[key] = _due_at(self.now, reader, urgent)
         return self.due[key]
 
-    def add(self, reader: ReaderSettings, article: Article, keyword: str | None = None) -> None:
+    def add(
+        self, reader: ReaderSettings, article: PendingArticle, keyword: str | None = None
+    ) -> None:
         self.add_item(reader, article.id, article.urgent, keyword)
 
     def add_item(
@@ -124,16 +126,16 @@ class _Plan:
             if keyword and not old.keyword:
                 self.rows[key] = old._replace(keyword=keyword)
             return
-        due = self.due.get((reader.id, urgent)) or self._due(reader, urgent)
+        due = self.due.get((reader.id, urgent)) or self.due_for(reader, urgent)
         # tuple.__new__: no Python-level call per item (there can be hundreds of thousands).
         self.rows[key] = tuple.__new__(NewItem, (reader.id, article_id, urgent, keyword, due))
 
 
-def _by_subscriptions(repo: AlertRepository, news: Sequence[Article], plan: _Plan) -> None:
+def _by_subscriptions(repo: AlertRepository, news: Sequence[PendingArticle], plan: _Plan) -> None:
     """Immediate subscriptions get every item of theirs; urgent items go to every reader of
     their topics and leaders who has not turned urgent alerts off."""
-    topics = {t.topic for a in news for t in a.topics}
-    leaders = {x.leader for a in news for x in a.leaders}
+    topics = {t for a in news for t in a.topics}
+    leaders = {x for a in news for x in a.leaders}
     any_urgent = any(a.urgent for a in news)
     interests = repo.interests(topics, leaders, immediate_only=not any_urgent)
     by_key: dict[tuple[SubscriptionKind, str], list[tuple[ReaderSettings, Frequency]]] = {}
@@ -142,8 +144,8 @@ def _by_subscriptions(repo: AlertRepository, news: Sequence[Article], plan: _Pla
             (interest.reader, interest.frequency)
         )
     for article in news:
-        keys = [(SubscriptionKind.TOPIC, t.topic) for t in article.topics]
-        keys += [(SubscriptionKind.LEADER, x.leader) for x in article.leaders]
+        keys = [(SubscriptionKind.TOPIC, t) for t in article.topics]
+        keys += [(SubscriptionKind.LEADER, x) for x in article.leaders]
         for key in keys:
             for reader, frequency in by_key.get(key, ()):
                 if frequency is Frequency.IMMEDIATE or (
@@ -169,7 +171,7 @@ def match_keywords(
         yield queries[query], index
 
 
-def _by_keywords(repo: AlertRepository, news: Sequence[Article], plan: _Plan) -> int:
+def _by_keywords(repo: AlertRepository, news: Sequence[PendingArticle], plan: _Plan) -> int:
     """Immediate keyword alerts get their items at once (daily and weekly ones are matched
     when their digest or summary is composed)."""
     matches = list(match_keywords(repo, [ArticleText(a.title, a.summary) for a in news]))
@@ -177,13 +179,23 @@ def _by_keywords(repo: AlertRepository, news: Sequence[Article], plan: _Plan) ->
     # Read once per article, not once per item: there can be hundreds of items an article.
     facts = [(a.id, a.urgent) for a in news]
     found = 0
+    # `_Plan.add_item` written out: this loop runs once per item (hundreds of thousands).
+    rows, due = plan.rows, plan.due
     for alerts, index in matches:
         article_id, urgent = facts[index]
         found += len(alerts)
         for alert in alerts:
             reader = readers.get(alert.subscriber_id)
-            if reader is not None:
-                plan.add_item(reader, article_id, urgent, alert.query)
+            if reader is None:
+                continue
+            key = (reader.id, article_id)
+            old = rows.get(key)
+            if old is not None:
+                if not old.keyword:
+                    rows[key] = old._replace(keyword=alert.query)
+                continue
+            when = due.get((reader.id, urgent)) or plan.due_for(reader, urgent)
+            rows[key] = tuple.__new__(NewItem, (reader.id, article_id, urgent, alert.query, when))
     return found
 
 

@@ -81,6 +81,12 @@ class KeywordQuery:
             found.update(term if len(term) == 1 else map(" ".join, itertools.pairwise(term)))
         return frozenset(found)
 
+    @property
+    def decided_by_key(self) -> bool:
+        """Whether an article has this query's one key exactly when it matches: one word, or
+        a phrase of two (a key is a syllable or a pair of neighbours), and nothing excluded."""
+        return not self.excluded and len(self.required) == 1 and len(self.required[0]) <= 2
+
     def matches(self, text: ArticleText) -> bool:
         runs = text.runs
         for needle in self._wanted:
@@ -147,15 +153,19 @@ def match_all(
     count: Counter[str] = Counter()
     for text in texts:
         count.update(text.keys)
-    by_key: dict[str, list[KeywordQuery]] = {}
+    # Queries a text matches as soon as it has their key, and those to check in full.
+    sure: dict[str, list[KeywordQuery]] = {}
+    to_check: dict[str, list[KeywordQuery]] = {}
     for query in queries:
         rarest = min(query.keys, key=count.__getitem__)
         if count[rarest]:
-            by_key.setdefault(rarest, []).append(query)
-    anchors = by_key.keys()
+            (sure if query.decided_by_key else to_check).setdefault(rarest, []).append(query)
+    anchors = sure.keys() | to_check.keys()
     for index, text in enumerate(texts):
         for key in text.keys & anchors:
-            for query in by_key[key]:
+            for query in sure.get(key, ()):
+                yield query, index
+            for query in to_check.get(key, ()):
                 if query.matches(text):
                     yield query, index
 

@@ -10,11 +10,13 @@ from datetime import datetime, time
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from digests.store.models import (
     AlertItem,
     Article,
+    ArticleLeader,
+    ArticleTopic,
     Frequency,
     KeywordAlert,
     Subscriber,
@@ -120,32 +122,74 @@ def _key_order(row: tuple[Any, ...]) -> int:
     return (row[0] << 32) + row[1]
 
 
+@dataclass(frozen=True, slots=True)
+class PendingArticle:
+    """An article the alerts have not looked at yet: what matching it needs."""
+
+    id: int
+    title: str
+    summary: str
+    urgent: bool
+    published_at: datetime | None
+    first_seen_at: datetime
+    topics: tuple[str, ...]
+    leaders: tuple[str, ...]
+
+
 class AlertRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     # -- articles --------------------------------------------------------------
-    def take_pending(self, limit: int) -> list[Article]:
+    def take_pending(self, limit: int) -> list[PendingArticle]:
         """Up to `limit` articles the alerts have not looked at, now marked as looked at (in
-        the caller's transaction: if it fails, they are looked at again)."""
-        articles = list(
-            self.session.scalars(
-                select(Article)
-                .options(lazyload(Article.source), lazyload(Article.documents))
-                .where(Article.alerts_pending)
-                .order_by(Article.id)
-                .limit(limit)
+        the caller's transaction: if it fails, they are looked at again). Read as plain rows:
+        a batch is thousands of articles, and nothing here needs them as ORM objects."""
+        rows = self.session.execute(
+            select(
+                Article.id,
+                Article.title,
+                Article.summary,
+                Article.urgent,
+                Article.published_at,
+                Article.first_seen_at,
             )
-        )
-        if articles:
+            .where(Article.alerts_pending)
+            .order_by(Article.id)
+            .limit(limit)
+        ).all()
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        topics: dict[int, list[str]] = {}
+        leaders: dict[int, list[str]] = {}
+        for chunk in _chunks(ids):
+            for article_id, topic in self.session.execute(
+                select(ArticleTopic.article_id, ArticleTopic.topic).where(
+                    ArticleTopic.article_id.in_(chunk)
+                )
+            ):
+                topics.setdefault(article_id, []).append(topic)
+            for article_id, leader in self.session.execute(
+                select(ArticleLeader.article_id, ArticleLeader.leader).where(
+                    ArticleLeader.article_id.in_(chunk)
+                )
+            ):
+                leaders.setdefault(article_id, []).append(leader)
             self.session.execute(
                 update(Article)
-                .where(Article.id.in_([a.id for a in articles]))
+                .where(Article.id.in_(chunk))
                 .values(alerts_pending=False)
-                # Nothing reads the flag of the articles just loaded: no need to update them.
+                # Nothing reads the flag of the articles just read: no session object to update.
                 .execution_options(synchronize_session=False)
             )
-        return articles
+        # The columns are selected in the order of PendingArticle's fields.
+        return [
+            PendingArticle(
+                *r, tuple(sorted(topics.get(r.id, ()))), tuple(sorted(leaders.get(r.id, ())))
+            )
+            for r in rows
+        ]
 
     # -- who wants what --------------------------------------------------------
     def interests(
