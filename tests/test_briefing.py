@@ -261,7 +261,7 @@ async def test_search_and_latest_answer_one_message_a_page(
         (first,) = await bot.say(5, "/search Ngộ độc")
         shown = len(items_of(first))
         assert 5 < shown < 20
-        assert first.text.startswith(f"Kết quả tìm kiếm “Ngộ độc” (20) (1–{shown} / 20)")
+        assert first.text.startswith(f"Kết quả tìm kiếm “Ngộ độc” (1–{shown} / 20)")
         (row,) = first.reply_markup["inline_keyboard"]  # type: ignore[index]
         assert row[0]["text"] == f"Xem thêm {20 - shown} tin"
         assert row[0]["callback_data"] == f"1:p:s.ngo_doc.{shown}"

@@ -130,10 +130,13 @@ async def _search_page(
         key = "search_empty" if not articles else "more_expired"
         await reply(update, context, services.texts.get(language, key, query=query))
         return
-    header = services.texts.get(language, "search_header", query=query, count=len(articles))
+    texts = services.texts
+    header = texts.get(language, "search_title", query=query)
+    single = texts.get(language, "search_header", query=query, count=len(articles))
     if hint:
-        header += "\n" + services.texts.get(language, "search_hint", query=query)
-    await _send_pages(update, context, language, header, articles, page)
+        note = "\n" + texts.get(language, "search_hint", query=query)
+        header, single = header + note, single + note
+    await _send_pages(update, context, language, header, articles, page, single)
 
 
 async def _send_pages(
@@ -143,10 +146,13 @@ async def _send_pages(
     header: str,
     articles: list[ArticleView],
     page: ResultPage,
+    single: str | None = None,
 ) -> None:
     """The results from `page.offset` on, one message a page (never broken inside a result)
-    with a "more" button to the next page. A search whose words do not fit a button (a long
-    query, a script without a folded form) gets its pages one after another instead."""
+    with a "more" button to the next page, each page's heading numbered ("1–13 / 20"); all
+    on one page, the heading is `single` (or `header`). A search whose words do not fit a
+    button (a long query, a script without a folded form) gets its pages one after another
+    instead."""
     texts = context.services.texts
     zone = await _zone(update, context)
     undated = texts.get(language, "undated")
@@ -170,9 +176,10 @@ async def _send_pages(
 
     while offset < total:
         blocks = [article_block(a, zone, undated, kind_name=kind_name) for a in articles[offset:]]
-        fitting = one_message(header, blocks) if offset == 0 else []
+        alone = single or header
+        fitting = one_message(alone, blocks) if offset == 0 else []
         if len(fitting) == total:
-            heading = header  # one page: no page numbers
+            heading = alone  # one page: no page numbers
         else:
             # Room under the longest heading this page can have; then the one it has.
             fitting = one_message(numbered(total), blocks)
