@@ -175,7 +175,8 @@ def main(path: Path = PAIRS, development: bool = False) -> None:
     print(
         f"rule: a shared word of weight >= {stories.ANCHOR_WEIGHT}, and headline score >= "
         f"{stories.STRONG}, or >= {stories.THRESHOLD} with headline-and-lead score >= "
-        f"{stories.LEAD_THRESHOLD} (targets: precision >= {TARGET_PRECISION}, recall >= "
+        f"{stories.LEAD_THRESHOLD}; or read as concepts, two shared and headline score >= "
+        f"{stories.CONCEPT_STRONG} (targets: precision >= {TARGET_PRECISION}, recall >= "
         f"{TARGET_RECALL}; all chosen on the development part)"
     )
     held = figures["development" if development else "heldout"]
