@@ -175,8 +175,9 @@ def main(path: Path = PAIRS, development: bool = False) -> None:
     print(
         f"rule: a shared word of weight >= {stories.ANCHOR_WEIGHT}, and headline score >= "
         f"{stories.STRONG}, or >= {stories.THRESHOLD} with headline-and-lead score >= "
-        f"{stories.LEAD_THRESHOLD}; or read as concepts, two shared and headline score >= "
-        f"{stories.CONCEPT_STRONG} (targets: precision >= {TARGET_PRECISION}, recall >= "
+        f"{stories.LEAD_THRESHOLD}; or the same read as concepts with {stories.CONCEPT_SHARED} "
+        f"shared terms and {stories.CONCEPT_STRONG} for the headline score (targets: "
+        f"precision >= {TARGET_PRECISION}, recall >= "
         f"{TARGET_RECALL}; all chosen on the development part)"
     )
     held = figures["development" if development else "heldout"]
@@ -189,6 +190,8 @@ def main(path: Path = PAIRS, development: bool = False) -> None:
             "strong": stories.STRONG,
             "lead_threshold": stories.LEAD_THRESHOLD,
             "anchor_weight": stories.ANCHOR_WEIGHT,
+            "concept_strong": stories.CONCEPT_STRONG,
+            "concept_shared": stories.CONCEPT_SHARED,
             "target_precision": TARGET_PRECISION,
             "target_recall": TARGET_RECALL,
             "ok": held["dated"].meets and held["every"].meets,
