@@ -180,3 +180,14 @@ def test_the_concept_table_is_checked() -> None:
     assert table.fold_words("Sởi ở Huế", stories._term) == ["@measles", "o", "hue"]
     with pytest.raises(ValueError, match="is a form of"):
         read_concepts('[word]\na = ["sởi"]\nb = ["sởi"]\n', stories._term)
+
+
+def test_the_shipped_concept_counts_match_the_concept_table() -> None:
+    """seeds/concept_df.tsv names only concepts of seeds/story_concepts.toml (rebuild it with
+    bench/story_weights.py after editing the table), and a common concept weighs less than a
+    rare one."""
+    table = frequencies()
+    assert table.concepts is not None
+    known = set(stories.concepts().forms())
+    assert set(table.concepts.counts) <= known
+    assert table.weight("@hospital") < table.weight("@trachoma")
