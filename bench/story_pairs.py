@@ -176,7 +176,8 @@ def main(path: Path = PAIRS, development: bool = False) -> None:
         f"rule: a shared word of weight >= {stories.ANCHOR_WEIGHT}, and headline score >= "
         f"{stories.STRONG}, or >= {stories.THRESHOLD} with headline-and-lead score >= "
         f"{stories.LEAD_THRESHOLD}; or the same read as concepts with {stories.CONCEPT_SHARED} "
-        f"shared terms and {stories.CONCEPT_STRONG} for the headline score (targets: "
+        f"shared terms of weight >= {stories.SHARED_WEIGHT} and {stories.CONCEPT_STRONG} for the "
+        f"headline score (targets: "
         f"precision >= {TARGET_PRECISION}, recall >= "
         f"{TARGET_RECALL}; all chosen on the development part)"
     )
@@ -192,6 +193,7 @@ def main(path: Path = PAIRS, development: bool = False) -> None:
             "anchor_weight": stories.ANCHOR_WEIGHT,
             "concept_strong": stories.CONCEPT_STRONG,
             "concept_shared": stories.CONCEPT_SHARED,
+            "shared_weight": stories.SHARED_WEIGHT,
             "target_precision": TARGET_PRECISION,
             "target_recall": TARGET_RECALL,
             "ok": held["dated"].meets and held["every"].meets,

@@ -21,8 +21,9 @@ The date window is a gate, and an outlet's own follow-up is never folded into it
 The same tests run a second time on the headlines read as concepts (seeds/story_concepts.toml,
 digests/concepts.py: "sởi" and "measles", "tử vong" and "chết", "Hà Nội" and "Hanoi" one term
 each, weighed by seeds/concept_df.tsv), so that a Vietnamese and an English report, or two
-paraphrases, of one event meet; this reading needs two shared terms (`CONCEPT_SHARED`) and,
-when leads disagree, a closer headline score (`CONCEPT_STRONG`). Either reading merges.
+paraphrases, of one event meet; this reading needs two shared terms (`CONCEPT_SHARED`, each
+of weight >= `SHARED_WEIGHT`) and, when leads disagree, a closer headline score
+(`CONCEPT_STRONG`). Either reading merges.
 
 Merging unrelated items hides news, missing a merge only repeats it: the thresholds were chosen
 on development data only (bench/story_pairs.py prints precision and recall on the development
@@ -62,6 +63,10 @@ STRONG = 0.3
 # of different events); 0.4 is inside that plateau.
 CONCEPT_STRONG = 0.4
 CONCEPT_SHARED = 2
+# A shared term counts towards those two only if it tells events apart at all: weight >= 2.0,
+# seen in at most about one item in seven ("bệnh" is in one in three). Development: 1.5 to 2.5
+# merged one or two fewer pairs of different events and no fewer of one event; 2.0 is the middle.
+SHARED_WEIGHT = 2.0
 LEAD_THRESHOLD = 0.12
 # A word seen in at most 11 of the table's 660 items weighs at least ln(661 / 12) = 4.0.
 ANCHOR_WEIGHT = 4.0
@@ -218,7 +223,9 @@ def _key(headline: Headline) -> _Key:
 
 def _passes(a: _View, b: _View, table: Frequencies, strong: float, least_shared: int) -> bool:
     shared = a.title & b.title
-    if len(shared) < least_shared or max(table.weight(t) for t in shared) < ANCHOR_WEIGHT:
+    if not shared or max(table.weight(t) for t in shared) < ANCHOR_WEIGHT:
+        return False
+    if least_shared > 1 and sum(table.weight(t) >= SHARED_WEIGHT for t in shared) < least_shared:
         return False
     score = _jaccard(a.title, b.title, table)
     if score >= strong:
