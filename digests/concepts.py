@@ -40,10 +40,15 @@ class Concepts:
             found.setdefault(term, set()).add(form)
         return {term: sorted(forms) for term, forms in found.items()}
 
-    def fold_words(self, text: str, key: Callable[[str], str]) -> list[str]:
+    def fold_words(
+        self, text: str, key: Callable[[str], str], keep: Callable[[str], bool] | None = None
+    ) -> list[str]:
         """The words of `text` in order, each form of a concept as its concept term and every
-        other word as `key` of its folded spelling."""
+        other word as `key` of its folded spelling (only if `keep` of the word as written)."""
         words = syllables(same_tone_style(lower(text)))
+        written = syllables(text)
+        if keep is not None and len(written) != len(words):
+            keep = None  # lower case split a letter in two: keep every word
         exact = [key(w) for w in words]
         folded = [key(fold(w)) for w in words]
         out: list[str] = []
@@ -58,7 +63,8 @@ class Concepts:
                     start += size
                     break
             else:
-                out.append(folded[start])
+                if keep is None or keep(written[start]):
+                    out.append(folded[start])
                 start += 1
         return out
 

@@ -23,7 +23,9 @@ digests/concepts.py: "sởi" and "measles", "tử vong" and "chết", "Hà Nội
 each, weighed by seeds/concept_df.tsv), so that a Vietnamese and an English report, or two
 paraphrases, of one event meet; this reading needs two shared terms (`CONCEPT_SHARED`, each
 of weight >= `SHARED_WEIGHT`) and, when leads disagree, a closer headline score
-(`CONCEPT_STRONG`). Either reading merges.
+(`CONCEPT_STRONG`). Between a Vietnamese and an English headline the concept reading keeps
+only what the other language can share (concepts, numbers, capitalised names): "cắt tóc" and
+"hair" are no evidence against the pair. Either reading merges.
 
 Merging unrelated items hides news, missing a merge only repeats it: the thresholds were chosen
 on development data only (bench/story_pairs.py prints precision and recall on the development
@@ -196,6 +198,24 @@ def similarity(a: str, b: str) -> float:
     return _jaccard(terms(a), terms(b), frequencies())
 
 
+def portable_terms(text: str) -> frozenset[str]:
+    """What of a headline can meet a headline in the other language: its concepts, numbers and
+    capitalised words (names: "Nha Trang", "iSchool"), not its other words ("cắt tóc", "hair")."""
+    return frozenset(t for t in concepts().fold_words(text, _term, _portable) if t not in _STOP)
+
+
+def _portable(word: str) -> bool:
+    return not word.islower()  # a number, a name, an acronym
+
+
+def vietnamese(text: str) -> bool:
+    """Whether a headline is in Vietnamese: at least three in ten of its words carry marks
+    (an English headline may name "Thừa Thiên-Huế", a Vietnamese one "iSchool Nha Trang")."""
+    words = [w for w in syllables(text) if not w.isdigit()]
+    marked = sum(fold(w) != w.casefold() for w in words)
+    return bool(words) and marked * 10 >= len(words) * 3
+
+
 @dataclass(frozen=True, slots=True)
 class _View:
     """One way of reading a headline: its terms, alone and with its lead."""
@@ -210,6 +230,8 @@ class _Key:
 
     syllables: _View
     concepts: _View
+    portable: _View
+    vietnamese: bool
 
 
 def _view(headline: Headline, read: Callable[[str], frozenset[str]]) -> _View:
@@ -218,7 +240,12 @@ def _view(headline: Headline, read: Callable[[str], frozenset[str]]) -> _View:
 
 
 def _key(headline: Headline) -> _Key:
-    return _Key(_view(headline, terms), _view(headline, concept_terms))
+    return _Key(
+        _view(headline, terms),
+        _view(headline, concept_terms),
+        _view(headline, portable_terms),
+        vietnamese(headline.title),
+    )
 
 
 def _passes(a: _View, b: _View, table: Frequencies, strong: float, least_shared: int) -> bool:
@@ -234,9 +261,12 @@ def _passes(a: _View, b: _View, table: Frequencies, strong: float, least_shared:
 
 
 def _alike(a: _Key, b: _Key, table: Frequencies) -> bool:
-    return _passes(a.syllables, b.syllables, table, STRONG, 1) or _passes(
-        a.concepts, b.concepts, table, CONCEPT_STRONG, CONCEPT_SHARED
-    )
+    if _passes(a.syllables, b.syllables, table, STRONG, 1):
+        return True
+    if a.vietnamese == b.vietnamese:
+        return _passes(a.concepts, b.concepts, table, CONCEPT_STRONG, CONCEPT_SHARED)
+    # across languages, words the other language cannot share do not count against a pair
+    return _passes(a.portable, b.portable, table, CONCEPT_STRONG, CONCEPT_SHARED)
 
 
 def _close(a: Headline, b: Headline) -> bool:

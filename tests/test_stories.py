@@ -191,3 +191,16 @@ def test_the_shipped_concept_counts_match_the_concept_table() -> None:
     known = set(stories.concepts().forms())
     assert set(table.concepts.counts) <= known
     assert table.weight("@hospital") < table.weight("@trachoma")
+
+
+def test_across_languages_only_what_both_can_say_counts() -> None:
+    """Made-up Vietnamese and English reports of one closure: their other words ("cắt tóc",
+    "hair") have no counterpart in the table and do not count against the pair; a Vietnamese
+    item of the same day on another matter in the same city stays apart."""
+    vi = Headline("Hà Nội đóng cửa nhà hàng, quán cắt tóc từ 12h ngày 25/5", "a.vn", NOON)
+    en = Headline("Ha Noi closes restaurants and hair salons from 25/5", "b.vn", NOON)
+    assert stories.vietnamese(vi.title) and not stories.vietnamese(en.title)
+    assert stories.portable_terms(en.title) == {"@hanoi", "@shop", "25", "5"}
+    assert same_story(vi, en)
+    other = Headline("Hà Nội ghi nhận 5 ca sốt xuất huyết mới ngày 25/5", "c.vn", NOON)
+    assert not same_story(other, en)
