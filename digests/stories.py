@@ -218,10 +218,13 @@ def vietnamese(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _View:
-    """One way of reading a headline: its terms, alone and with its lead."""
+    """One way of reading a headline: its terms, alone and with its lead, and their summed
+    weights (so that comparing two views weighs only the terms they share)."""
 
     title: frozenset[str]
     full: frozenset[str]
+    title_weight: float
+    full_weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,18 +237,36 @@ class _Key:
     vietnamese: bool
 
 
-def _view(headline: Headline, read: Callable[[str], frozenset[str]]) -> _View:
+def _view(headline: Headline, read: Callable[[str], frozenset[str]], table: Frequencies) -> _View:
     title = read(headline.title)
-    return _View(title, title | read(headline.lead) if headline.lead else title)
+    full = title | read(headline.lead) if headline.lead else title
+    title_weight = sum(table.weight(t) for t in title)
+    full_weight = sum(table.weight(t) for t in full) if full is not title else title_weight
+    return _View(title, full, title_weight, full_weight)
 
 
-def _key(headline: Headline) -> _Key:
+def _key(headline: Headline, table: Frequencies) -> _Key:
     return _Key(
-        _view(headline, terms),
-        _view(headline, concept_terms),
-        _view(headline, portable_terms),
+        _view(headline, terms, table),
+        _view(headline, concept_terms, table),
+        _view(headline, portable_terms, table),
         vietnamese(headline.title),
     )
+
+
+def _score(
+    left: frozenset[str],
+    left_weight: float,
+    right: frozenset[str],
+    right_weight: float,
+    table: Frequencies,
+) -> float:
+    """`_jaccard` from the two sets' precomputed weights: only the shared terms are weighed."""
+    if not left or not right:
+        return 0.0
+    shared = sum(table.weight(t) for t in left & right)
+    union = left_weight + right_weight - shared
+    return shared / union if union > 0 else 0.0
 
 
 def _passes(a: _View, b: _View, table: Frequencies, strong: float, least_shared: int) -> bool:
@@ -254,10 +275,13 @@ def _passes(a: _View, b: _View, table: Frequencies, strong: float, least_shared:
         return False
     if least_shared > 1 and sum(table.weight(t) >= SHARED_WEIGHT for t in shared) < least_shared:
         return False
-    score = _jaccard(a.title, b.title, table)
+    score = _score(a.title, a.title_weight, b.title, b.title_weight, table)
     if score >= strong:
         return True
-    return score >= THRESHOLD and _jaccard(a.full, b.full, table) >= LEAD_THRESHOLD
+    return (
+        score >= THRESHOLD
+        and _score(a.full, a.full_weight, b.full, b.full_weight, table) >= LEAD_THRESHOLD
+    )
 
 
 def _alike(a: _Key, b: _Key, table: Frequencies) -> bool:
@@ -278,7 +302,8 @@ def _close(a: Headline, b: Headline) -> bool:
 
 def same_story(a: Headline, b: Headline) -> bool:
     """Whether two headlines (with their leads, when known) report the same event."""
-    return _close(a, b) and _alike(_key(a), _key(b), frequencies())
+    table = frequencies()
+    return _close(a, b) and _alike(_key(a, table), _key(b, table), table)
 
 
 def group(headlines: Sequence[Headline]) -> list[list[int]]:
@@ -286,7 +311,7 @@ def group(headlines: Sequence[Headline]) -> list[list[int]]:
     headline. A headline joins the first story whose lead headline it matches, so a story
     never grows by a chain of weaker resemblances, and never holds two of one outlet."""
     table = frequencies()
-    keys = [_key(h) for h in headlines]
+    keys = [_key(h, table) for h in headlines]
     stories: list[list[int]] = []
     for index, headline in enumerate(headlines):
         for story in stories:
