@@ -152,3 +152,55 @@ def test_english_stop_words_spare_vietnamese_syllables() -> None:
     """ "than" is "thận" (kidney) once folded, "can" is "cần": they stay content words."""
     assert "than" in stories.terms("Tin mới nhất vụ tử vong khi chạy thận ở Hòa Bình")
     assert "can" in stories.terms("Cần thêm thuốc cho bệnh viện")
+
+
+def test_concepts_join_a_vietnamese_and_an_english_report() -> None:
+    """Made-up reports of one event in two languages share no syllable but the place and the
+    count; read as concepts ("sởi"/"measles", "tử vong"/"die", "Hà Nội"/"Hanoi") they are
+    one story. The same place and count with another disease is another event."""
+    vi = Headline("Hà Nội: 3 trẻ tử vong vì sởi", "a.vn", NOON)
+    en = Headline("Three children die of measles in Hanoi", "b.vn", NOON)
+    assert {"@measles", "@hanoi", "@death", "@child", "3"} <= stories.concept_terms(en.title)
+    assert stories.concept_terms(vi.title) == stories.concept_terms(en.title)
+    assert not same_story(Headline(vi.title, "a.vn"), Headline(en.title.lower(), "a.vn"))
+    assert same_story(vi, en)
+    assert not same_story(vi, Headline("Three children die of diphtheria in Hanoi", "b.vn", NOON))
+
+
+def test_concept_forms_keep_their_diacritics_and_names_lose_them() -> None:
+    """ "sợi" (a thread) is not "sởi" (measles); "Ha Noi" printed without marks is Hà Nội."""
+    assert "@measles" not in stories.concept_terms("Sợi dây chuyền")
+    assert "@hanoi" in stories.concept_terms("Ha Noi shuts down restaurants")
+
+
+def test_the_concept_table_is_checked() -> None:
+    from digests.concepts import read_concepts
+
+    table = read_concepts('[word]\nmeasles = ["sởi", "measles"]\n', stories._term)
+    assert table.fold_words("Sởi ở Huế", stories._term) == ["@measles", "o", "hue"]
+    with pytest.raises(ValueError, match="is a form of"):
+        read_concepts('[word]\na = ["sởi"]\nb = ["sởi"]\n', stories._term)
+
+
+def test_the_shipped_concept_counts_match_the_concept_table() -> None:
+    """seeds/concept_df.tsv names only concepts of seeds/story_concepts.toml (rebuild it with
+    bench/story_weights.py after editing the table), and a common concept weighs less than a
+    rare one."""
+    table = frequencies()
+    assert table.concepts is not None
+    known = set(stories.concepts().forms())
+    assert set(table.concepts.counts) <= known
+    assert table.weight("@hospital") < table.weight("@trachoma")
+
+
+def test_across_languages_only_what_both_can_say_counts() -> None:
+    """Made-up Vietnamese and English reports of one closure: their other words ("cắt tóc",
+    "hair") have no counterpart in the table and do not count against the pair; a Vietnamese
+    item of the same day on another matter in the same city stays apart."""
+    vi = Headline("Hà Nội đóng cửa nhà hàng, quán cắt tóc từ 12h ngày 25/5", "a.vn", NOON)
+    en = Headline("Ha Noi closes restaurants and hair salons from 25/5", "b.vn", NOON)
+    assert stories.vietnamese(vi.title) and not stories.vietnamese(en.title)
+    assert stories.portable_terms(en.title) == {"@hanoi", "@shop", "25", "5"}
+    assert same_story(vi, en)
+    other = Headline("Hà Nội ghi nhận 5 ca sốt xuất huyết mới ngày 25/5", "c.vn", NOON)
+    assert not same_story(other, en)
