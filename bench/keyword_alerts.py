@@ -10,20 +10,20 @@ of the ingest, not the ingest the issue names. Both are printed: the target is a
 ingest; "storing" (the upsert within it) is shown for comparison with the earlier figures.
 
 Data (changed 2026-12-07). The articles are 10,000 distinct items: the labelled corpus's real
-titles and leads (`tests/data/corpus/`, 660 items, cycled, each title numbered), each lead
-given a dateline province and one sentence naming what news names: a hospital (half of the
-articles), a person (40%), a disease (half), a medicine or vaccine (a quarter), each drawn
-with Zipf weights (1/rank) from `bench/data/alert_names.toml` (63 provinces, about 250
-hospitals, 42 diseases, 44 medicines, 8 leaders and 2,000 other people). The alerts are what
-journalists type: a name (40%: hospital 30%, province 20%, disease 20%, medicine 10%, person
-20%, each name of a kind as likely as any other: a reporter's beat is a hospital or a
-province whether or not it is often in the news, so most watched names are rare and a few
-are common; quoted or as bare words, with diacritics or without), two names (25%), a name
-minus another (15%), or a specific word or phrase of the corpus (20%: in at most one item in
-a hundred, as before). One in ten is immediate. Until then every alert was a specific corpus
-word and the corpus was repeated some 15 times, so that every alert matched at least 15
-articles (a name in one item was in 15 of the 10,000): no alert was rare, and the 1.9 million
-matches came from the repetition, not from what readers watch.
+titles and leads (`tests/data/corpus/`, 819 items since batch6 joined it, cycled, each title
+numbered), each lead given a dateline province and one sentence naming what news names: a
+hospital (half of the articles), a person (40%), a disease (half), a medicine or vaccine (a
+quarter), each drawn with Zipf weights (1/rank) from `bench/data/alert_names.toml` (63
+provinces, about 250 hospitals, 42 diseases, 44 medicines, 8 leaders and 2,000 other people).
+The alerts are what journalists type: a name (40%: hospital 30%, province 20%, disease 20%,
+medicine 10%, person 20%, each name of a kind as likely as any other: a reporter's beat is a
+hospital or a province whether or not it is often in the news, so most watched names are rare
+and a few are common; quoted or as bare words, with diacritics or without), two names (25%), a
+name minus another (15%), or a specific word or phrase of the corpus (20%: in at most one item
+in a hundred, as before). One in ten is immediate. Until then every alert was a specific corpus
+word and the corpus was repeated some 15 times, so that every alert matched at least 15 articles
+(a name in one item was in 15 of the 10,000): no alert was rare, and the 1.9 million matches
+came from the repetition, not from what readers watch.
 
 How many matches there are is the choice that decides the figure (the items to record
 follow it; recording them is about a third of `find_alerts`): with those above each article

@@ -27,6 +27,7 @@ from digests.services import Newsroom
 from digests.store.alerts import (
     AlertRepository,
     DueItem,
+    ItemRow,
     NewItem,
     PendingArticle,
     ReaderSettings,
@@ -103,8 +104,14 @@ class _Plan:
 
     now: datetime
     rows: dict[tuple[int, int], NewItem] = field(default_factory=dict)
+    # Items of keyword alerts: many, a key possibly twice (two alerts of one chat); they go
+    # first, so that an item shows the alert that found it (the store keeps the first).
+    keyword_rows: list[ItemRow] = field(default_factory=list)
     # (reader, urgent) -> when its items are due: the same for every item of the batch.
     due: dict[tuple[int, bool], datetime] = field(default_factory=dict)
+
+    def items(self) -> list[ItemRow]:
+        return [*self.keyword_rows, *self.rows.values()]
 
     def due_for(self, reader: ReaderSettings, urgent: bool) -> datetime:
         key = (reader.id, urgent)
@@ -179,23 +186,23 @@ def _by_keywords(repo: AlertRepository, news: Sequence[PendingArticle], plan: _P
     # Read once per article, not once per item: there can be hundreds of items an article.
     facts = [(a.id, a.urgent) for a in news]
     found = 0
-    # `_Plan.add_item` written out: this loop runs once per item (hundreds of thousands).
-    rows, due = plan.rows, plan.due
+    # When each reader's items are due, urgent or not (quiet hours): looked up once a reader.
+    due_of = {
+        urgent: {sid: plan.due_for(reader, urgent) for sid, reader in readers.items()}
+        for urgent in (False, True)
+    }
+    rows = plan.keyword_rows
     for alerts, index in matches:
         article_id, urgent = facts[index]
         found += len(alerts)
-        for alert in alerts:
-            reader = readers.get(alert.subscriber_id)
-            if reader is None:
-                continue
-            key = (reader.id, article_id)
-            old = rows.get(key)
-            if old is not None:
-                if not old.keyword:
-                    rows[key] = old._replace(keyword=alert.query)
-                continue
-            when = due.get((reader.id, urgent)) or plan.due_for(reader, urgent)
-            rows[key] = tuple.__new__(NewItem, (reader.id, article_id, urgent, alert.query, when))
+        due = due_of[urgent]
+        # One comprehension an article's query: this runs for every item (hundreds of
+        # thousands); an inactive or paused reader has no due time and gets nothing.
+        rows += [
+            (a.subscriber_id, article_id, urgent, a.query, due[a.subscriber_id])
+            for a in alerts
+            if a.subscriber_id in due
+        ]
     return found
 
 
@@ -217,9 +224,8 @@ def find_alerts(room: Newsroom) -> AlertReport:
                 if news:
                     _by_subscriptions(repo, news, plan)
                     report.matches += _by_keywords(repo, news, plan)
-                    repo.add_items(list(plan.rows.values()))
+                    report.items += repo.add_items(plan.items())
                 report.articles += len(articles)
-                report.items += len(plan.rows)
             if len(articles) < BATCH:
                 break
     if report.articles:

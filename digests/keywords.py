@@ -50,10 +50,19 @@ class KeywordQuery:
     # What `matches` looks for in `ArticleText`'s runs, made once per query.
     _wanted: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _unwanted: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Each term's one key, when every term has one (a word, or a phrase of two words): the
+    # query then matches exactly the texts whose keys hold all of `required_keys` and none
+    # of `excluded_keys` (see `ArticleText.keys`); else None.
+    required_keys: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    excluded_keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_wanted", tuple(_needle(t) for t in self.required))
         object.__setattr__(self, "_unwanted", tuple(_needle(t) for t in self.excluded))
+        by_keys = all(len(t) <= 2 for t in self.required + self.excluded)
+        required = frozenset(" ".join(t) for t in self.required) if by_keys else None
+        object.__setattr__(self, "required_keys", required)
+        object.__setattr__(self, "excluded_keys", frozenset(" ".join(t) for t in self.excluded))
 
     @property
     def canonical(self) -> str:
@@ -80,12 +89,6 @@ class KeywordQuery:
         for term in self.required:
             found.update(term if len(term) == 1 else map(" ".join, itertools.pairwise(term)))
         return frozenset(found)
-
-    @property
-    def decided_by_key(self) -> bool:
-        """Whether an article has this query's one key exactly when it matches: one word, or
-        a phrase of two (a key is a syllable or a pair of neighbours), and nothing excluded."""
-        return not self.excluded and len(self.required) == 1 and len(self.required[0]) <= 2
 
     def matches(self, text: ArticleText) -> bool:
         runs = text.runs
@@ -153,19 +156,26 @@ def match_all(
     count: Counter[str] = Counter()
     for text in texts:
         count.update(text.keys)
-    # Queries a text matches as soon as it has their key, and those to check in full.
-    sure: dict[str, list[KeywordQuery]] = {}
-    to_check: dict[str, list[KeywordQuery]] = {}
+    # Queries decided by a text's keys alone (set operations), and those to check in full.
+    by_keys: dict[str, list[tuple[KeywordQuery, frozenset[str], frozenset[str]]]] = {}
+    in_full: dict[str, list[KeywordQuery]] = {}
     for query in queries:
         rarest = min(query.keys, key=count.__getitem__)
-        if count[rarest]:
-            (sure if query.decided_by_key else to_check).setdefault(rarest, []).append(query)
-    anchors = sure.keys() | to_check.keys()
+        if not count[rarest]:
+            continue
+        if query.required_keys is None:
+            in_full.setdefault(rarest, []).append(query)
+        else:
+            entry = (query, query.required_keys, query.excluded_keys)
+            by_keys.setdefault(rarest, []).append(entry)
+    anchors = by_keys.keys() | in_full.keys()
     for index, text in enumerate(texts):
-        for key in text.keys & anchors:
-            for query in sure.get(key, ()):
-                yield query, index
-            for query in to_check.get(key, ()):
+        keys = text.keys
+        for key in keys & anchors:
+            for query, required, excluded in by_keys.get(key, ()):
+                if required <= keys and keys.isdisjoint(excluded):
+                    yield query, index
+            for query in in_full.get(key, ()):
                 if query.matches(text):
                     yield query, index
 

@@ -80,6 +80,10 @@ class NewItem(NamedTuple):
     due_at: datetime
 
 
+# An item's values in `NewItem`'s order, as a plain tuple where there are very many.
+ItemRow = tuple[int, int, bool, str | None, datetime]
+
+
 @dataclass(frozen=True, slots=True)
 class DueItem:
     subscriber_id: int
@@ -303,33 +307,38 @@ class AlertRepository:
         return found
 
     # -- items sent at once ----------------------------------------------------
-    def add_items(self, items: Sequence[NewItem]) -> None:
+    def add_items(self, items: Sequence[ItemRow]) -> int:
         """Items for chats to get at once; one a chat has had (or will have) is not added
-        again: the primary key (chat, article) makes a second impossible. Sent in bulk below
+        again: the primary key (chat, article) makes a second impossible, and of two for
+        one key in `items` the first is kept. Returns how many were added. Sent in bulk below
         the ORM (a batch of articles can make hundreds of thousands of items): one
         executemany on SQLite, one array statement per chunk on PostgreSQL."""
         if not items:
-            return
+            return 0
         connection = self.session.connection()
         table = table_of(AlertItem)
         dialect = connection.dialect
         if dialect.name == "postgresql":
-            for start in range(0, len(items), _ARRAY_CHUNK):
-                chunk = items[start : start + _ARRAY_CHUNK]
+            # One statement may not hold a key twice with a defined winner: the first kept.
+            unique: dict[tuple[int, int], ItemRow] = {}
+            for item in items:
+                unique.setdefault((item[0], item[1]), item)
+            rows = list(unique.values())
+            added = 0
+            for start in range(0, len(rows), _ARRAY_CHUNK):
+                chunk = rows[start : start + _ARRAY_CHUNK]
                 columns = tuple(map(list, zip(*chunk, strict=True)))
-                connection.exec_driver_sql(_INSERT_ITEMS_PG, columns)
-            return
+                added += connection.exec_driver_sql(_INSERT_ITEMS_PG, columns).rowcount
+            return added
         # The driver gets the values SQLAlchemy's types would give it; due times repeat.
         due = _cached(table.c.due_at.type.dialect_impl(dialect).bind_processor(dialect))
         urgent = _cached(table.c.urgent.type.dialect_impl(dialect).bind_processor(dialect))
-        rows = [
-            (i.subscriber_id, i.article_id, urgent(i.urgent), i.keyword, due(i.due_at))
-            for i in items
-        ]
+        rows = [(s, a, urgent(u), k, due(d)) for s, a, u, k, d in items]
         # In key order: each row lands next to the last in the primary key's index (twice as
-        # fast as in the order found); sorted by one integer, not by pairs.
+        # fast as in the order found); sorted by one integer, not by pairs. The sort keeps
+        # the order of rows with one key, so the first stays first.
         rows.sort(key=_key_order)
-        connection.exec_driver_sql(_INSERT_ITEMS_SQLITE, rows)
+        return connection.exec_driver_sql(_INSERT_ITEMS_SQLITE, rows).rowcount
 
     def due(self, now: datetime, limit: int) -> list[DueItem]:
         """Items not yet queued whose time has come, for active, unpaused readers."""
