@@ -139,3 +139,16 @@ def test_an_item_recorded_twice_is_one_row(newsroom: Newsroom) -> None:
         assert row.queued_at is None
         # Stored as SQLAlchemy stores a time: the database compares it as equal.
         assert session.scalar(select(func.count()).where(AlertItem.due_at == when)) == 1
+
+
+def test_a_forgotten_chat_takes_its_items_with_it(newsroom: Newsroom) -> None:
+    # Items have no foreign key to cascade from (migration 0014): the deletion does it.
+    for chat in (6, 7):
+        subscriptions.register(newsroom, chat)
+        subscriptions.add_keyword_alert(newsroom, chat, "Chợ Rẫy", Frequency.IMMEDIATE)
+    store(newsroom, "Bệnh viện Chợ Rẫy ghép tạng")
+    assert find_alerts(newsroom).items == 2
+    assert subscriptions.forget(newsroom, 6)
+    with session_scope(newsroom.sessions) as session:
+        left = session.execute(select(AlertItem.subscriber_id)).scalars().all()
+        assert left == [_subscriber(session, 7).id]

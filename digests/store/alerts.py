@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -26,16 +26,25 @@ from digests.store.models import (
     table_of,
 )
 
+if TYPE_CHECKING:
+    import psycopg
+
 _CHUNK = 1000
-_ARRAY_CHUNK = 50_000
 _ITEM_COLUMNS = "subscriber_id, article_id, urgent, keyword, due_at"
 _INSERT_ITEMS_SQLITE = (
     f"INSERT INTO alert_items ({_ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
-_INSERT_ITEMS_PG = (
-    f"INSERT INTO alert_items ({_ITEM_COLUMNS}) SELECT * FROM unnest("
-    "%s::integer[], %s::integer[], %s::boolean[], %s::varchar[], %s::timestamptz[]"
-    ") ON CONFLICT DO NOTHING"
+# PostgreSQL: the items are copied into a table of this session's (COPY, no per-row
+# statement), then moved over in one statement that skips the keys already there.
+_NEW_ITEMS_PG = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS new_alert_items (subscriber_id integer, "
+    "article_id integer, urgent boolean, keyword varchar(200), due_at timestamptz) "
+    "ON COMMIT DELETE ROWS"
+)
+_COPY_ITEMS_PG = f"COPY new_alert_items ({_ITEM_COLUMNS}) FROM STDIN"
+_MOVE_ITEMS_PG = (
+    f"INSERT INTO alert_items ({_ITEM_COLUMNS}) SELECT {_ITEM_COLUMNS} FROM new_alert_items "
+    "ON CONFLICT DO NOTHING"
 )
 
 
@@ -312,7 +321,7 @@ class AlertRepository:
         again: the primary key (chat, article) makes a second impossible, and of two for
         one key in `items` the first is kept. Returns how many were added. Sent in bulk below
         the ORM (a batch of articles can make hundreds of thousands of items): one
-        executemany on SQLite, one array statement per chunk on PostgreSQL."""
+        executemany on SQLite, a COPY and one statement on PostgreSQL."""
         if not items:
             return 0
         connection = self.session.connection()
@@ -323,13 +332,15 @@ class AlertRepository:
             unique: dict[tuple[int, int], ItemRow] = {}
             for item in items:
                 unique.setdefault((item[0], item[1]), item)
-            rows = list(unique.values())
-            added = 0
-            for start in range(0, len(rows), _ARRAY_CHUNK):
-                chunk = rows[start : start + _ARRAY_CHUNK]
-                columns = tuple(map(list, zip(*chunk, strict=True)))
-                added += connection.exec_driver_sql(_INSERT_ITEMS_PG, columns).rowcount
-            return added
+            connection.exec_driver_sql(_NEW_ITEMS_PG)
+            connection.exec_driver_sql(
+                "TRUNCATE new_alert_items"
+            )  # a second call, same transaction
+            driver = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+            with driver.cursor() as cursor, cursor.copy(_COPY_ITEMS_PG) as copy:
+                for row in unique.values():
+                    copy.write_row(row)
+            return connection.exec_driver_sql(_MOVE_ITEMS_PG).rowcount
         # The driver gets the values SQLAlchemy's types would give it; due times repeat.
         due = _cached(table.c.due_at.type.dialect_impl(dialect).bind_processor(dialect))
         urgent = _cached(table.c.urgent.type.dialect_impl(dialect).bind_processor(dialect))

@@ -348,12 +348,12 @@ class AlertItem(Base):
     __tablename__ = "alert_items"
     __table_args__ = (Index("ix_alert_items_queued_due", "queued_at", "due_at"),)
 
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
-    )
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign keys (migration 0014): a batch of new articles can record hundreds of
+    # thousands of items, and PostgreSQL checked both keys row by row, more than half of the
+    # time to write them. The ids come from rows just read; a deleted chat's items are
+    # deleted with it (`SubscriberRepository.delete`); articles are never deleted.
+    subscriber_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # The keyword alert that matched, when one did (shown with the item).
     keyword: Mapped[str | None] = mapped_column(String(200))

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from digests.store.models import (
+    AlertItem,
     ChatKind,
     Delivery,
     DeliveryState,
@@ -108,6 +109,8 @@ class SubscriberRepository:
     def delete(self, subscriber: Subscriber) -> None:
         """Remove the chat and everything stored about it."""
         self.session.execute(delete(Delivery).where(Delivery.subscriber_id == subscriber.id))
+        # Its items to send at once have no foreign key to cascade from (see AlertItem).
+        self.session.execute(delete(AlertItem).where(AlertItem.subscriber_id == subscriber.id))
         self.session.delete(subscriber)
 
     def deactivate(self, chat_id: int, reason: str) -> bool:
