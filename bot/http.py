@@ -16,6 +16,9 @@ from telegram.request import BaseRequest, RequestData
 # PTB's own defaults (HTTPXRequest), in seconds.
 READ_TIMEOUT = WRITE_TIMEOUT = CONNECT_TIMEOUT = 5.0
 MEDIA_WRITE_TIMEOUT = 20.0
+# The Bot API answers a send with a few kilobytes (the message sent): a peer that answers
+# with more is not read to the end.
+MAX_ANSWER_BYTES = 1 << 20
 
 
 class AiohttpRequest(BaseRequest):
@@ -76,13 +79,25 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                return response.status, await _bounded(response.content, MAX_ANSWER_BYTES)
         except TimeoutError as err:  # aiohttp's timeouts derive from it too
             raise TimedOut from err
         except aiohttp.ClientError as err:
             # Some of aiohttp's errors print the address, and the address holds the token.
             said = str(err).replace(url, "<Bot API address>")
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {said}") from None
+
+
+async def _bounded(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The answer's bytes, or a NetworkError once they pass `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise NetworkError(f"the Bot API's answer is longer than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _given(value: object, default: float | None) -> float | None:
