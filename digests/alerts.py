@@ -100,7 +100,8 @@ def _due_at(now: datetime, reader: ReaderSettings, urgent: bool) -> datetime:
 
 @dataclass
 class _Plan:
-    """The items of one batch of articles, one per (chat, article)."""
+    """The items of one batch of articles: of subscriptions, one per (chat, article), and of
+    keyword alerts."""
 
     now: datetime
     rows: dict[tuple[int, int], NewItem] = field(default_factory=dict)
@@ -119,23 +120,12 @@ class _Plan:
             self.due[key] = _due_at(self.now, reader, urgent)
         return self.due[key]
 
-    def add(
-        self, reader: ReaderSettings, article: PendingArticle, keyword: str | None = None
-    ) -> None:
-        self.add_item(reader, article.id, article.urgent, keyword)
-
-    def add_item(
-        self, reader: ReaderSettings, article_id: int, urgent: bool, keyword: str | None
-    ) -> None:
-        key = (reader.id, article_id)
-        old = self.rows.get(key)
-        if old is not None:
-            if keyword and not old.keyword:
-                self.rows[key] = old._replace(keyword=keyword)
-            return
-        due = self.due.get((reader.id, urgent)) or self.due_for(reader, urgent)
-        # tuple.__new__: no Python-level call per item (there can be hundreds of thousands).
-        self.rows[key] = tuple.__new__(NewItem, (reader.id, article_id, urgent, keyword, due))
+    def add(self, reader: ReaderSettings, article: PendingArticle) -> None:
+        """An item of the reader's subscriptions (once a chat and article)."""
+        key = (reader.id, article.id)
+        if key not in self.rows:
+            due = self.due_for(reader, article.urgent)
+            self.rows[key] = NewItem(reader.id, article.id, article.urgent, None, due)
 
 
 def _by_subscriptions(repo: AlertRepository, news: Sequence[PendingArticle], plan: _Plan) -> None:
