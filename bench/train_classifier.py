@@ -166,6 +166,23 @@ def given_topics(
     return given
 
 
+def tally(count: list[int], given: set[str] | frozenset[str], gold: frozenset[str]) -> None:
+    """Add one item's true positives, false positives and false negatives to `count`."""
+    count[0] += len(given & gold)
+    count[1] += len(given - gold)
+    count[2] += len(gold - given)
+
+
+def print_counts(counts: dict[str, list[int]], kind: str = "") -> None:
+    for name, (tp, fp, fn) in counts.items():
+        precision, recall = tp / (tp + fp), tp / (tp + fn)
+        f1 = 2 * precision * recall / (precision + recall)
+        print(
+            f"development, {FOLDS}-fold by outlet, {kind}{name}: "
+            f"P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
+        )
+
+
 def nested(examples: list[Example], slugs: list[str]) -> None:
     """The cross-validated figure with the thresholds, too, chosen without the fold scored:
     on an inner cross-validation of the other folds (the --report figure chooses them on all
@@ -181,17 +198,8 @@ def nested(examples: list[Example], slugs: list[str]) -> None:
                 continue
             given = given_topics(example, model.probabilities(example.features), chosen)
             for name in ("all", "English") if example.english else ("all",):
-                c = counts[name]
-                c[0] += len(given & example.topics)
-                c[1] += len(given - example.topics)
-                c[2] += len(example.topics - given)
-    for name, (tp, fp, fn) in counts.items():
-        precision, recall = tp / (tp + fp), tp / (tp + fn)
-        f1 = 2 * precision * recall / (precision + recall)
-        print(
-            f"development, {FOLDS}-fold by outlet, thresholds nested, {name}: "
-            f"P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
-        )
+                tally(counts[name], given, example.topics)
+    print_counts(counts, "thresholds nested, ")
 
 
 def out_of_fold(
@@ -265,17 +273,8 @@ def report(
         if example.english:
             parts.append(("English, rules and model", combined))
         for name, given in parts:
-            c = counts[name]
-            c[0] += len(given & example.topics)
-            c[1] += len(given - example.topics)
-            c[2] += len(example.topics - given)
-    for name, (tp, fp, fn) in counts.items():
-        precision, recall = tp / (tp + fp), tp / (tp + fn)
-        f1 = 2 * precision * recall / (precision + recall)
-        print(
-            f"development, {FOLDS}-fold by outlet, {name}: "
-            f"P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
-        )
+            tally(counts[name], given, example.topics)
+    print_counts(counts)
 
 
 def train() -> tuple[
