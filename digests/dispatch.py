@@ -88,9 +88,6 @@ class RenderedDigests:
             _, dropped = self._kept.popitem(last=False)
             self.chars -= _chars(dropped.parts)
 
-    def __len__(self) -> int:
-        return len(self._kept)
-
 
 def _chars(parts: EncodedParts) -> int:
     return len(parts.json) + 100

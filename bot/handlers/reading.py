@@ -174,8 +174,9 @@ async def _send_pages(
             total=total,
         )
 
+    every = [article_block(a, zone, undated, kind_name=kind_name) for a in articles[offset:]]
     while offset < total:
-        blocks = [article_block(a, zone, undated, kind_name=kind_name) for a in articles[offset:]]
+        blocks = every[offset - page.offset :]
         alone = single or header
         fitting = one_message(alone, blocks) if offset == 0 else []
         if len(fitting) == total:

@@ -177,18 +177,14 @@ class AlertRepository:
         topics: dict[int, list[str]] = {}
         leaders: dict[int, list[str]] = {}
         for chunk in _chunks(ids):
-            for article_id, topic in self.session.execute(
-                select(ArticleTopic.article_id, ArticleTopic.topic).where(
-                    ArticleTopic.article_id.in_(chunk)
-                )
+            for owner, label, found in (
+                (ArticleTopic.article_id, ArticleTopic.topic, topics),
+                (ArticleLeader.article_id, ArticleLeader.leader, leaders),
             ):
-                topics.setdefault(article_id, []).append(topic)
-            for article_id, leader in self.session.execute(
-                select(ArticleLeader.article_id, ArticleLeader.leader).where(
-                    ArticleLeader.article_id.in_(chunk)
-                )
-            ):
-                leaders.setdefault(article_id, []).append(leader)
+                for article_id, value in self.session.execute(
+                    select(owner, label).where(owner.in_(chunk))
+                ):
+                    found.setdefault(article_id, []).append(value)
             self.session.execute(
                 update(Article)
                 .where(Article.id.in_(chunk))
@@ -333,9 +329,8 @@ class AlertRepository:
             for item in items:
                 unique.setdefault((item[0], item[1]), item)
             connection.exec_driver_sql(_NEW_ITEMS_PG)
-            connection.exec_driver_sql(
-                "TRUNCATE new_alert_items"
-            )  # a second call, same transaction
+            # Empty, also for a second call in one transaction.
+            connection.exec_driver_sql("TRUNCATE new_alert_items")
             driver = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
             with driver.cursor() as cursor, cursor.copy(_COPY_ITEMS_PG) as copy:
                 for row in unique.values():

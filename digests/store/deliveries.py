@@ -68,8 +68,9 @@ class NewDelivery:
 
 
 class _EncodedJSON(TypeDecorator[str]):
-    """A JSON column's value already encoded (the same `json.dumps` SQLAlchemy would apply):
-    a digest shared by thousands of readers is encoded once, not once per ledger row."""
+    """A JSON column's value already encoded (by `EncodedParts` or `LedgerEncoder`; JSON
+    read back the same): a digest shared by thousands of readers is encoded once, not once
+    per ledger row."""
 
     impl = JSON
     cache_ok = True
